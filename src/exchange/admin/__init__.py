@@ -1,0 +1,1 @@
+"""The admin REST API (OpenAPI at ``/admin/docs``)."""

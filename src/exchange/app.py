@@ -1,0 +1,100 @@
+"""Building the web application: ``create_app(settings)`` wires store, service and routes.
+
+Nothing is built at import time; tests and ``exchange serve`` each call ``create_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from exchange import __version__
+from exchange.admin.routes import build_admin_router
+from exchange.countries import load_countries
+from exchange.errors import ExchangeError
+from exchange.settings import Settings
+from exchange.sharing.service import Hub
+from exchange.store.protocol import Store
+from exchange.store.sqlite import open_sqlite
+from exchange.taxii.errors import error_response, handle_exchange_error, handle_unexpected
+from exchange.taxii.routes import build_router
+
+__all__ = ["build_hub", "create_app"]
+
+log = logging.getLogger("exchange")
+
+TITLE = "exchange"
+DESCRIPTION = (
+    "Cyber-threat information exchange hub: vetted partners share STIX 2.1 with the police of "
+    "member countries."
+)
+
+
+def build_hub(settings: Settings, *, create: bool = False, store: Store | None = None) -> Hub:
+    """The hub service over the configured store (made and migrated when ``create``)."""
+    countries = load_countries(settings.config_dir)
+    store = store or open_sqlite(settings.data_dir, create=create)
+    return Hub(
+        store,
+        countries,
+        max_objects_per_envelope=settings.max_objects_per_envelope,
+        default_page_size=settings.default_page_size,
+        max_page_size=settings.max_page_size,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    return error_response(
+        exc.status_code, titles.get(exc.status_code, "HTTP error"), str(exc.detail)
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
+        for error in exc.errors()[:5]
+    )
+    return error_response(422, "Invalid request body", problems[:500])
+
+
+def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
+    """The ASGI application for these settings."""
+    service = hub or build_hub(settings)
+    service.ensure_country_collections()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if hub is None:
+            service.close()
+
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/admin/docs",
+        redoc_url=None,
+        openapi_url="/admin/openapi.json",
+    )
+    app.state.hub = service
+    app.state.public_url = settings.public_url.rstrip("/") if settings.public_url else None
+    app.include_router(
+        build_router(title=TITLE, description=DESCRIPTION, max_body_bytes=settings.max_body_bytes)
+    )
+    app.include_router(build_admin_router())
+    app.add_exception_handler(ExchangeError, handle_exchange_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, handle_unexpected)
+    return app

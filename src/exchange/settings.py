@@ -1,0 +1,58 @@
+"""Settings, from the environment (``EXCHANGE_`` prefix) with safe defaults.
+
+No module-level instance: ``Settings()`` is built by the command line or by tests and handed to
+``create_app``. Secrets never live here or in ``config/``: the hub's own secrets (the cursor key)
+are made by ``exchange init`` and kept in the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything the hub can be told; each field is also ``EXCHANGE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory of the embedded store (SQLite database `exchange.db`).",
+    )
+    config_dir: Path = Field(
+        default=Path("config"),
+        description="Directory of declarative settings (member countries, ...).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL clients use to reach the hub (e.g. https://hub.example.org), used in "
+            "discovery. Default: taken from each request's Host."
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted; bigger bodies get 413.",
+    )
+    max_objects_per_envelope: int = Field(
+        default=10_000, ge=1, description="Most objects one POSTed envelope may carry."
+    )
+    default_page_size: int = Field(
+        default=100, ge=1, description="Objects per page when the client gives no `limit`."
+    )
+    max_page_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Largest page served; a bigger `limit` is lowered to this (TAXII 2.1 3.4.2).",
+    )
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite database file inside the data directory."""
+        return self.data_dir / "exchange.db"

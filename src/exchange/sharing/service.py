@@ -1,0 +1,437 @@
+"""The hub service: every use case, in one place, over the store protocol.
+
+HTTP and the command line call this; it decides who may do what (``access``), reads and writes
+through the store, and knows nothing of HTTP. The order of checks on a write follows the
+architecture: the caller is authenticated before anything else, may-write is decided before the
+body is parsed, and the whole result (placements and status) is one commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from exchange.accounts.tokens import TokenVerifier, issue_token, parse_token
+from exchange.countries import MemberCountries, country_collection_id
+from exchange.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+)
+from exchange.sharing.access import Access, access_to
+from exchange.sharing.cursors import CursorSealer
+from exchange.sharing.status import render_status
+from exchange.stix.envelope import parse_envelope
+from exchange.stix.objects import ObjectVersion, Refusal
+from exchange.stix.timestamps import format_date_added, now_us
+from exchange.store.models import (
+    Account,
+    AddOutcome,
+    Collection,
+    CollectionKind,
+    Grant,
+    ObjectQuery,
+    PlacedObject,
+    Role,
+    StatusRecord,
+    VersionSelector,
+)
+from exchange.store.protocol import Store
+
+__all__ = ["ALL_COUNTRIES", "CollectionView", "Hub", "IssuedAccount", "ObjectsPage"]
+
+ALL_COUNTRIES = "*"
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionView:
+    """A collection together with what the viewing account may do with it."""
+
+    collection: Collection
+    access: Access
+
+    @property
+    def id(self) -> str:
+        """The collection's id."""
+        return self.collection.id
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectsPage:
+    """One page of a collection as a client asked for it."""
+
+    rows: Sequence[PlacedObject]
+    more: bool
+    next: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccount:
+    """A new account and its token (shown once, never stored)."""
+
+    account: Account
+    token: str
+    inbox: Collection | None
+
+
+class Hub:
+    """The hub's use cases."""
+
+    def __init__(
+        self,
+        store: Store,
+        countries: MemberCountries,
+        *,
+        max_objects_per_envelope: int = 10_000,
+        default_page_size: int = 100,
+        max_page_size: int = 1000,
+    ) -> None:
+        self._store = store
+        self._countries = countries
+        self._max_objects = max_objects_per_envelope
+        self._default_page = default_page_size
+        self._max_page = max_page_size
+        self._verifier = TokenVerifier()
+        self._sealer = CursorSealer(store.secret("cursor"))
+
+    def close(self) -> None:
+        """Release the store."""
+        self._store.close()
+
+    @property
+    def countries(self) -> MemberCountries:
+        """The member countries the hub serves."""
+        return self._countries
+
+    # Authentication ------------------------------------------------------------------------
+    def authenticate(self, token: str, *, username: str | None = None) -> Account:
+        """The active account a token (and, for HTTP Basic, user name) belongs to."""
+        refused = AuthenticationFailed("the credentials are not valid")
+        credential_id = parse_token(token)
+        if credential_id is None:
+            raise refused
+        account = self._store.account_by_credential(credential_id)
+        if account is None or not account.active:
+            raise refused
+        if username is not None and username != account.username:
+            raise refused
+        if not self._verifier.verify(token, account.token_hash):
+            raise refused
+        return account
+
+    # Collections ---------------------------------------------------------------------------
+    def visible_collections(self, account: Account) -> list[CollectionView]:
+        """Every collection the account may see, with its access (TAXII 2.1 section 5.1)."""
+        grants = self._store.grants_for_account(account.id)
+        views = (
+            CollectionView(collection, access_to(account, collection, grants))
+            for collection in self._store.collections()
+        )
+        return [view for view in views if view.access.visible]
+
+    def collection_for(self, account: Account, collection_id: str) -> CollectionView:
+        """One collection, or ``NotFound`` if it is missing or the account may not see it."""
+        collection = self._store.collection(collection_id)
+        if collection is not None:
+            grants = (
+                self._store.grants_for_account(account.id)
+                if collection.kind is CollectionKind.SHARED
+                else ()
+            )
+            access = access_to(account, collection, grants)
+            if access.visible:
+                return CollectionView(collection, access)
+        raise NotFound("no such collection")
+
+    def _readable(self, account: Account, collection_id: str) -> CollectionView:
+        view = self.collection_for(account, collection_id)
+        if not view.access.can_read:
+            raise NotAllowed("this account may not read this collection")
+        return view
+
+    def _writable(self, account: Account, collection_id: str) -> CollectionView:
+        view = self.collection_for(account, collection_id)
+        if not view.access.can_write:
+            raise NotAllowed("this account may not write to this collection")
+        return view
+
+    # Reading -------------------------------------------------------------------------------
+    def _page_size(self, limit: int | None) -> int:
+        if limit is None:
+            return self._default_page
+        if limit < 1:
+            raise InvalidRequest("'limit' must be a positive integer")
+        return min(limit, self._max_page)
+
+    def read(
+        self,
+        account: Account,
+        collection_id: str,
+        query: ObjectQuery,
+        *,
+        limit: int | None,
+        next_cursor: str | None,
+        with_bodies: bool,
+        scope: str,
+    ) -> ObjectsPage:
+        """A page of objects or manifest records (TAXII 2.1 sections 5.3, 5.4)."""
+        view = self._readable(account, collection_id)
+        size = self._page_size(limit)
+        after = None
+        if next_cursor is not None:
+            after = self._sealer.open(next_cursor, view.id, query, scope)
+        page = self._store.page(
+            view.collection, query, after=after, limit=size, with_bodies=with_bodies
+        )
+        cursor = None
+        if page.more and page.rows:
+            cursor = self._sealer.seal(page.rows[-1].position, view.id, query, scope)
+        return ObjectsPage(rows=page.rows, more=page.more, next=cursor)
+
+    def read_object(
+        self,
+        account: Account,
+        collection_id: str,
+        object_id: str,
+        query: ObjectQuery,
+        *,
+        limit: int | None,
+        next_cursor: str | None,
+        with_bodies: bool,
+        scope: str,
+    ) -> ObjectsPage:
+        """Versions of one object (TAXII 2.1 sections 5.5, 5.8); ``NotFound`` if it has none."""
+        narrowed = ObjectQuery(
+            ids=frozenset({object_id}),
+            types=query.types,
+            spec_versions=query.spec_versions,
+            versions=query.versions,
+            added_after=query.added_after,
+        )
+        page = self.read(
+            account,
+            collection_id,
+            narrowed,
+            limit=limit,
+            next_cursor=next_cursor,
+            with_bodies=with_bodies,
+            scope=scope,
+        )
+        if not page.rows and next_cursor is None:
+            view = self._readable(account, collection_id)
+            if not self._store.holds(view.collection, object_id):
+                raise NotFound("no object with this id in the collection")
+        return page
+
+    def status(self, account: Account, status_id: str) -> bytes:
+        """A status resource the account created (TAXII 2.1 section 4.3)."""
+        record = self._store.status(status_id)
+        if record is None or record.account_id != account.id:
+            raise NotFound("no such status")
+        return record.body
+
+    # Writing -------------------------------------------------------------------------------
+    def _audience(self, collection: Collection) -> list[Collection]:
+        """Where objects written to ``collection`` become visible."""
+        audience = [collection]
+        if collection.kind is CollectionKind.INBOX and collection.owner_account is not None:
+            recipients = self._store.recipients(collection.owner_account)
+            codes = (
+                [country.code for country in self._countries]
+                if ALL_COUNTRIES in recipients
+                else recipients
+            )
+            for code in codes:
+                country = self._store.collection(country_collection_id(code))
+                if country is not None:
+                    audience.append(country)
+        return audience
+
+    def add_objects(self, account: Account, collection_id: str, body: bytes) -> bytes:
+        """Take an envelope of objects (TAXII 2.1 section 5.4); return the status resource."""
+        view = self._writable(account, collection_id)
+        requested_at = now_us()
+        results = parse_envelope(body, max_objects=self._max_objects)
+        objects = [result for result in results if isinstance(result, ObjectVersion)]
+        audience = self._audience(view.collection)
+        status_id = str(uuid.uuid4())
+        with self._store.transaction() as tx:
+            placed = iter(tx.place(audience, objects, target=view.collection))
+            merged: list[AddOutcome | Refusal] = [
+                result if isinstance(result, Refusal) else next(placed) for result in results
+            ]
+            status = render_status(status_id, requested_at, merged)
+            tx.save_status(StatusRecord(status_id, view.id, account.id, status))
+        return status
+
+    def delete_object(
+        self,
+        account: Account,
+        collection_id: str,
+        object_id: str,
+        versions: VersionSelector,
+        spec_versions: frozenset[str],
+    ) -> int:
+        """Delete matching versions of an object from a collection (TAXII 2.1 section 5.7)."""
+        view = self._writable(account, collection_id)
+        if not self._store.holds(view.collection, object_id):
+            raise NotFound("no object with this id in the collection")
+        with self._store.transaction() as tx:
+            return tx.remove(view.collection, object_id, versions, spec_versions)
+
+    # Administration ------------------------------------------------------------------------
+    def ensure_country_collections(self) -> int:
+        """Create the collection of every member country that lacks one; return how many."""
+        made = 0
+        for country in self._countries:
+            collection_id = country_collection_id(country.code)
+            if self._store.collection(collection_id) is None:
+                self._store.add_collection(
+                    collection_id=collection_id,
+                    kind=CollectionKind.COUNTRY,
+                    title=f"{country.name} ({country.code})",
+                    description=f"Threat information shared with the police of {country.name}.",
+                    country=country.code,
+                )
+                made += 1
+        return made
+
+    def _check_recipients(self, recipients: Sequence[str]) -> list[str]:
+        checked: list[str] = []
+        for code in recipients:
+            if code == ALL_COUNTRIES or code in self._countries:
+                checked.append(code)
+            else:
+                raise InvalidRequest(f"{code!r} is not a member country code")
+        return checked
+
+    def create_account(
+        self,
+        role: Role,
+        username: str,
+        *,
+        display_name: str | None = None,
+        country: str | None = None,
+        recipients: Sequence[str] = (),
+    ) -> IssuedAccount:
+        """Create an account and its credential; a partner also gets its inbox."""
+        if not _USERNAME.fullmatch(username):
+            raise InvalidRequest(
+                "a user name is 2-63 characters: lower-case letters, digits, '.', '_', '-'"
+            )
+        if role is Role.ANALYST:
+            if country is None or country not in self._countries:
+                raise InvalidRequest("an analyst needs the member country they serve (--country)")
+        elif country is not None:
+            raise InvalidRequest("only analysts are bound to a country")
+        if recipients and role is not Role.PARTNER:
+            raise InvalidRequest("only partners share with member countries")
+        checked = self._check_recipients(recipients)
+        if self._store.account_by_username(username) is not None:
+            raise Conflict(f"the user name {username!r} is taken")
+        issued = issue_token()
+        account = Account(
+            id=str(uuid.uuid4()),
+            username=username,
+            role=role,
+            display_name=display_name or username,
+            country=country,
+            credential_id=issued.credential_id,
+            token_hash=issued.token_hash,
+            active=True,
+            created=format_date_added(now_us()),
+        )
+        self._store.add_account(account)
+        inbox = None
+        if role is Role.PARTNER:
+            inbox = self._store.add_collection(
+                collection_id=str(uuid.uuid4()),
+                kind=CollectionKind.INBOX,
+                title=f"Inbox of {account.display_name}",
+                description="Submissions of this partner; each is redistributed to the member "
+                "countries the partner shares with.",
+                owner_account=account.id,
+            )
+            if checked:
+                self._store.set_recipients(account.id, checked)
+        return IssuedAccount(account=account, token=issued.token, inbox=inbox)
+
+    def account_named(self, username: str) -> Account:
+        """An account by user name."""
+        account = self._store.account_by_username(username)
+        if account is None:
+            raise NotFound(f"no account {username!r}")
+        return account
+
+    def rotate_token(self, username: str) -> str:
+        """Give an account a new token; the old one stops working at once."""
+        account = self.account_named(username)
+        issued = issue_token()
+        self._store.set_credential(account.id, issued.credential_id, issued.token_hash)
+        return issued.token
+
+    def set_active(self, username: str, active: bool) -> Account:
+        """Enable or disable an account."""
+        account = self.account_named(username)
+        self._store.set_active(account.id, active)
+        return self.account_named(username)
+
+    def set_recipients(self, username: str, recipients: Sequence[str]) -> list[str]:
+        """Replace the member countries a partner shares with."""
+        account = self.account_named(username)
+        if account.role is not Role.PARTNER:
+            raise InvalidRequest("only partners share with member countries")
+        checked = self._check_recipients(recipients)
+        self._store.set_recipients(account.id, checked)
+        return checked
+
+    def recipients(self, username: str) -> list[str]:
+        """The member countries a partner shares with."""
+        return self._store.recipients(self.account_named(username).id)
+
+    def accounts(self) -> list[Account]:
+        """Every account."""
+        return self._store.accounts()
+
+    def create_shared_collection(
+        self, title: str, *, description: str = "", collection_id: str | None = None
+    ) -> Collection:
+        """Create a shared collection (read and write by explicit grant)."""
+        if not title.strip():
+            raise InvalidRequest("a collection needs a title")
+        if collection_id is not None:
+            try:
+                collection_id = str(uuid.UUID(collection_id))
+            except ValueError:
+                raise InvalidRequest("a collection id is a UUID") from None
+        return self._store.add_collection(
+            collection_id=collection_id or str(uuid.uuid4()),
+            kind=CollectionKind.SHARED,
+            title=title,
+            description=description,
+        )
+
+    def grant(self, collection_id: str, username: str, *, read: bool, write: bool) -> Grant:
+        """Give an account read and/or write access to a shared collection."""
+        collection = self._store.collection(collection_id)
+        if collection is None:
+            raise NotFound(f"no collection {collection_id!r}")
+        if collection.kind is not CollectionKind.SHARED:
+            raise InvalidRequest("grants apply to shared collections only")
+        account = self.account_named(username)
+        grant = Grant(collection.id, account.id, can_read=read, can_write=write)
+        self._store.set_grant(grant)
+        return grant
+
+    def collections(self) -> list[Collection]:
+        """Every collection (for operators)."""
+        return self._store.collections()
+
+    def collection_sizes(self) -> dict[str, int]:
+        """Objects visible per collection id (for operators)."""
+        return dict(self._store.iter_collection_sizes())

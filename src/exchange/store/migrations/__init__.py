@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic), one chain for every backend."""

@@ -1,0 +1,151 @@
+"""Records the store hands out and takes in: plain frozen dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Account",
+    "AddOutcome",
+    "Collection",
+    "CollectionKind",
+    "Grant",
+    "ObjectQuery",
+    "Page",
+    "PlacedObject",
+    "Position",
+    "Role",
+    "StatusRecord",
+    "VersionSelector",
+]
+
+
+class Role(StrEnum):
+    """What an account is for."""
+
+    PARTNER = "partner"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class CollectionKind(StrEnum):
+    """The three kinds of collection and who they serve."""
+
+    INBOX = "inbox"  # one per partner: the partner writes, and reads back its own submissions
+    COUNTRY = "country"  # one per member country: its analysts read, nobody writes directly
+    SHARED = "shared"  # made by admins, read and write by explicit grant
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A partner, analyst or admin. ``token_hash`` is a KDF hash, never the token."""
+
+    id: str
+    username: str
+    role: Role
+    display_name: str
+    country: str | None
+    credential_id: str
+    token_hash: str
+    active: bool
+    created: str
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A TAXII collection. Its objects are placements whose audience includes it."""
+
+    pk: int
+    id: str
+    kind: CollectionKind
+    title: str
+    description: str
+    owner_account: str | None
+    country: str | None
+    created: str
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An account's access to a shared collection."""
+
+    collection_id: str
+    account_id: str
+    can_read: bool
+    can_write: bool
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in a collection's order: ``date_added`` then placement sequence."""
+
+    date_added: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSelector:
+    """TAXII 2.1 ``match[version]``: any of last, first, all, or exact versions (µs)."""
+
+    last: bool = True
+    first: bool = False
+    all: bool = False
+    exact: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """Filters over one collection (TAXII 2.1 section 3.4.2)."""
+
+    ids: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+    spec_versions: frozenset[str] = frozenset()
+    versions: VersionSelector = field(default_factory=VersionSelector)
+    added_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedObject:
+    """One object version as seen in one collection."""
+
+    position: Position
+    stix_id: str
+    type: str
+    version: int
+    spec_version: str
+    body: bytes | None
+
+    @property
+    def date_added(self) -> int:
+        """When this version became visible in the collection (µs)."""
+        return self.position.date_added
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A keyset page: the rows, and whether more follow the last one."""
+
+    rows: Sequence[PlacedObject]
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What became of one object in a write: stored, already there, or refused (with reason)."""
+
+    stix_id: str
+    version: int
+    stored: bool
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """A TAXII status resource (TAXII 2.1 section 4.3.1), as stored JSON plus its owner."""
+
+    id: str
+    collection_id: str
+    account_id: str
+    body: bytes

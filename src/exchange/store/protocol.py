@@ -1,0 +1,177 @@
+"""The one storage interface. Every backend implements it; the contract tests check each one.
+
+The model (see the architecture notes): an object version is stored once; a *placement* makes
+it visible to an *audience*, an immutable set of collections, at a ``date_added`` and sequence.
+A collection is the placements whose audience contains it, read in (date_added, seq) order with
+keyset pages. The store knows nothing of HTTP or of who may do what: the service decides that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from exchange.stix.objects import ObjectVersion
+from exchange.store.models import (
+    Account,
+    AddOutcome,
+    Collection,
+    CollectionKind,
+    Grant,
+    ObjectQuery,
+    Page,
+    Position,
+    StatusRecord,
+    VersionSelector,
+)
+
+__all__ = ["Store", "Transaction"]
+
+
+class Transaction(Protocol):
+    """Writes that commit together or not at all."""
+
+    def place(
+        self,
+        audience: Sequence[Collection],
+        objects: Sequence[ObjectVersion],
+        *,
+        target: Collection,
+        date_added: int | None = None,
+    ) -> list[AddOutcome]:
+        """Make each object visible to ``audience``, in order, and say what became of each.
+
+        ``target`` is the collection the client wrote to: an object whose id and version it
+        already holds is reported as already stored when identical and refused when different.
+        Audience members that already hold the version are left out of the new placement.
+        ``date_added`` (µs) is for imports of history; by default the store's clock assigns
+        strictly increasing times.
+        """
+        ...
+
+    def remove(
+        self,
+        collection: Collection,
+        stix_id: str,
+        versions: VersionSelector,
+        spec_versions: frozenset[str],
+    ) -> int:
+        """Take matching versions of one object out of a collection; return how many."""
+        ...
+
+    def save_status(self, record: StatusRecord) -> None:
+        """Store a status resource (replacing one with the same id)."""
+        ...
+
+
+class Store(Protocol):
+    """Accounts, collections, objects, placements and statuses behind one interface."""
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    def secret(self, name: str) -> bytes:
+        """A 32-byte random secret by name, made on first use and shared by every node."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    # Accounts ------------------------------------------------------------------------------
+    def add_account(self, account: Account) -> None:
+        """Store a new account; raises ``Conflict`` when the user name is taken."""
+        ...
+
+    def account(self, account_id: str) -> Account | None:
+        """An account by id."""
+        ...
+
+    def account_by_username(self, username: str) -> Account | None:
+        """An account by user name."""
+        ...
+
+    def account_by_credential(self, credential_id: str) -> Account | None:
+        """An account by the public id embedded in its token."""
+        ...
+
+    def accounts(self) -> list[Account]:
+        """Every account, oldest first."""
+        ...
+
+    def set_credential(self, account_id: str, credential_id: str, token_hash: str) -> None:
+        """Replace an account's credential (the old token stops working at once)."""
+        ...
+
+    def set_active(self, account_id: str, active: bool) -> None:
+        """Enable or disable an account."""
+        ...
+
+    def set_recipients(self, account_id: str, countries: Sequence[str]) -> None:
+        """Replace the member countries (codes, or ``*`` for all) a partner shares with."""
+        ...
+
+    def recipients(self, account_id: str) -> list[str]:
+        """The member countries (codes, or ``*``) a partner shares with."""
+        ...
+
+    # Collections ---------------------------------------------------------------------------
+    def add_collection(
+        self,
+        *,
+        collection_id: str,
+        kind: CollectionKind,
+        title: str,
+        description: str = "",
+        owner_account: str | None = None,
+        country: str | None = None,
+    ) -> Collection:
+        """Create a collection; raises ``Conflict`` when the id is taken."""
+        ...
+
+    def collection(self, collection_id: str) -> Collection | None:
+        """A collection by id."""
+        ...
+
+    def collections(self) -> list[Collection]:
+        """Every collection, in creation order."""
+        ...
+
+    def set_grant(self, grant: Grant) -> None:
+        """Create or replace an account's grant on a shared collection."""
+        ...
+
+    def grants_for_account(self, account_id: str) -> list[Grant]:
+        """The grants an account holds."""
+        ...
+
+    def grants_for_collection(self, collection_id: str) -> list[Grant]:
+        """The grants on one collection."""
+        ...
+
+    # Objects -------------------------------------------------------------------------------
+    def page(
+        self,
+        collection: Collection,
+        query: ObjectQuery,
+        *,
+        after: Position | None,
+        limit: int,
+        with_bodies: bool,
+    ) -> Page:
+        """Up to ``limit`` matching object versions after ``after``, in collection order."""
+        ...
+
+    def holds(self, collection: Collection, stix_id: str) -> bool:
+        """Whether any version of ``stix_id`` is visible in the collection."""
+        ...
+
+    def status(self, status_id: str) -> StatusRecord | None:
+        """A status resource by id."""
+        ...
+
+    def iter_collection_sizes(self) -> Iterator[tuple[str, int]]:
+        """(collection id, number of placements visible in it), for operators' listings."""
+        ...

@@ -1,0 +1,625 @@
+"""The embedded store: SQLite in WAL mode, one file in the data directory.
+
+Readers run concurrently with the single writer (WAL); each thread has its own connection.
+Writes take the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half way
+on a lock upgrade. Pages are keyset range scans on ``placements_page``: their cost does not
+grow with the size of the collection.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from exchange.errors import Conflict, StoreError
+from exchange.stix.objects import ObjectVersion
+from exchange.stix.timestamps import now_us
+from exchange.store import schema
+from exchange.store.codec import decode_body, encode_body
+from exchange.store.models import (
+    Account,
+    AddOutcome,
+    Collection,
+    CollectionKind,
+    Grant,
+    ObjectQuery,
+    Page,
+    PlacedObject,
+    Position,
+    Role,
+    StatusRecord,
+    VersionSelector,
+)
+
+__all__ = ["SqliteStore", "open_sqlite"]
+
+_ACCOUNT_COLUMNS = (
+    "id, username, role, display_name, country, credential_id, token_hash, active, created"
+)
+_COLLECTION_COLUMNS = "pk, id, kind, title, description, owner_account, country, created"
+_CLOCK_KEY = "clock"
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row[0],
+        username=row[1],
+        role=Role(row[2]),
+        display_name=row[3],
+        country=row[4],
+        credential_id=row[5],
+        token_hash=row[6],
+        active=bool(row[7]),
+        created=row[8],
+    )
+
+
+def _collection(row: Any) -> Collection:
+    return Collection(
+        pk=row[0],
+        id=row[1],
+        kind=CollectionKind(row[2]),
+        title=row[3],
+        description=row[4],
+        owner_account=row[5],
+        country=row[6],
+        created=row[7],
+    )
+
+
+def _in_list(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _version_clause(
+    selector: VersionSelector, audiences: Sequence[int], spec_versions: frozenset[str]
+) -> tuple[str, list[object]]:
+    """SQL for TAXII ``match[version]`` over visible versions (TAXII 2.1 section 3.4.2)."""
+    if selector.all:
+        return "", []
+    newer_or_older = (
+        "NOT EXISTS (SELECT 1 FROM objects o2 JOIN placements p2 ON p2.object_pk = o2.pk "
+        f"WHERE o2.stix_id = o.stix_id AND o2.version {{op}} o.version "
+        f"AND p2.audience_pk IN ({_in_list(audiences)})"
+    )
+    spec_sql = ""
+    spec_params: list[object] = []
+    if spec_versions:
+        spec_sql = f" AND o2.spec_version IN ({_in_list(list(spec_versions))})"
+        spec_params = list(spec_versions)
+    alternatives: list[str] = []
+    params: list[object] = []
+    for wanted, op in ((selector.last, ">"), (selector.first, "<")):
+        if wanted:
+            alternatives.append(newer_or_older.format(op=op) + spec_sql + ")")
+            params.extend(audiences)
+            params.extend(spec_params)
+    if selector.exact:
+        alternatives.append(f"o.version IN ({_in_list(list(selector.exact))})")
+        params.extend(sorted(selector.exact))
+    if not alternatives:
+        return " AND 0", []
+    return " AND (" + " OR ".join(alternatives) + ")", params
+
+
+class _SqliteTransaction:
+    """Write operations inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
+
+    def __init__(self, store: SqliteStore, connection: sqlite3.Connection) -> None:
+        self._store = store
+        self._db = connection
+
+    def _audience_pk(self, members: Sequence[Collection]) -> int:
+        key = ",".join(str(pk) for pk in sorted({m.pk for m in members}))
+        row = self._db.execute("SELECT pk FROM audiences WHERE members = ?", (key,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor = self._db.execute("INSERT INTO audiences (members) VALUES (?)", (key,))
+        pk = cursor.lastrowid
+        assert pk is not None
+        self._db.executemany(
+            "INSERT INTO audience_members (collection_pk, audience_pk) VALUES (?, ?)",
+            [(int(member), pk) for member in key.split(",")],
+        )
+        return pk
+
+    def _holders(self, stix_id: str, version: int) -> dict[int, bytes]:
+        """Collections (pk) in which this id and version is visible, with its digest there."""
+        rows = self._db.execute(
+            "SELECT am.collection_pk, o.digest FROM objects o "
+            "JOIN placements p ON p.object_pk = o.pk "
+            "JOIN audience_members am ON am.audience_pk = p.audience_pk "
+            "WHERE o.stix_id = ? AND o.version = ?",
+            (stix_id, version),
+        ).fetchall()
+        return {int(pk): bytes(digest) for pk, digest in rows}
+
+    def _object_pk(self, obj: ObjectVersion) -> int:
+        row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor = self._db.execute(
+            "INSERT INTO objects (stix_id, version, type, spec_version, digest, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                obj.stix_id,
+                obj.version,
+                obj.type,
+                obj.spec_version,
+                obj.digest,
+                encode_body(obj.body),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def _next_time(self, count: int) -> int:
+        """Reserve ``count`` strictly increasing date_added values; return the first."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_CLOCK_KEY,)).fetchone()
+        last = int(row[0]) if row is not None else 0
+        first = max(now_us(), last + 1)
+        self._advance_clock(first + max(count, 1) - 1)
+        return first
+
+    def _advance_clock(self, value: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+            "SET value = excluded.value WHERE CAST(value AS INTEGER) < excluded.value",
+            (_CLOCK_KEY, value),
+        )
+
+    def place(
+        self,
+        audience: Sequence[Collection],
+        objects: Sequence[ObjectVersion],
+        *,
+        target: Collection,
+        date_added: int | None = None,
+    ) -> list[AddOutcome]:
+        outcomes: list[AddOutcome] = []
+        clock = self._next_time(len(objects)) if date_added is None else date_added
+        if date_added is not None:
+            self._advance_clock(date_added)
+        audience_cache: dict[frozenset[int], int] = {}
+        for obj in objects:
+            holders = self._holders(obj.stix_id, obj.version)
+            held = holders.get(target.pk)
+            if held is not None:
+                if held == obj.digest:
+                    outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
+                else:
+                    outcomes.append(
+                        AddOutcome(
+                            obj.stix_id,
+                            obj.version,
+                            stored=False,
+                            refused="a different object with this id and version is already "
+                            "in this collection",
+                        )
+                    )
+                continue
+            members = [m for m in audience if m.pk not in holders]
+            if not members:
+                outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
+                continue
+            member_key = frozenset(m.pk for m in members)
+            audience_pk = audience_cache.get(member_key)
+            if audience_pk is None:
+                audience_pk = audience_cache[member_key] = self._audience_pk(members)
+            self._db.execute(
+                "INSERT INTO placements (audience_pk, date_added, object_pk) VALUES (?, ?, ?)",
+                (audience_pk, clock, self._object_pk(obj)),
+            )
+            if date_added is None:
+                clock += 1
+            outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True))
+        return outcomes
+
+    def remove(
+        self,
+        collection: Collection,
+        stix_id: str,
+        versions: VersionSelector,
+        spec_versions: frozenset[str],
+    ) -> int:
+        audiences = self._store.audiences_of(collection, self._db)
+        if not audiences:
+            return 0
+        version_sql, version_params = _version_clause(versions, audiences, spec_versions)
+        spec_sql = ""
+        spec_params: list[object] = []
+        if spec_versions:
+            spec_sql = f" AND o.spec_version IN ({_in_list(list(spec_versions))})"
+            spec_params = [*sorted(spec_versions)]
+        rows = self._db.execute(
+            "SELECT p.seq, p.audience_pk, p.object_pk FROM placements p "
+            "JOIN objects o ON o.pk = p.object_pk "
+            f"WHERE o.stix_id = ? AND p.audience_pk IN ({_in_list(audiences)})"
+            + spec_sql
+            + version_sql,
+            [stix_id, *audiences, *spec_params, *version_params],
+        ).fetchall()
+        for seq, audience_pk, object_pk in rows:
+            members = self._db.execute(
+                "SELECT c.pk, c.id, c.kind, c.title, c.description, c.owner_account, c.country, "
+                "c.created FROM audience_members am JOIN collections c ON c.pk = am.collection_pk "
+                "WHERE am.audience_pk = ? AND am.collection_pk != ?",
+                (audience_pk, collection.pk),
+            ).fetchall()
+            if members:
+                self._db.execute(
+                    "UPDATE placements SET audience_pk = ? WHERE seq = ?",
+                    (self._audience_pk([_collection(m) for m in members]), seq),
+                )
+            else:
+                self._db.execute("DELETE FROM placements WHERE seq = ?", (seq,))
+                self._db.execute(
+                    "DELETE FROM objects WHERE pk = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM placements WHERE object_pk = ?)",
+                    (object_pk, object_pk),
+                )
+        return len(rows)
+
+    def save_status(self, record: StatusRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO statuses (id, collection_id, account_id, body) "
+            "VALUES (?, ?, ?, ?)",
+            (record.id, record.collection_id, record.account_id, record.body),
+        )
+
+
+class SqliteStore:
+    """The store protocol on one SQLite database file."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # Connections ---------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA cache_size = -65536")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqliteTransaction]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTransaction(self, db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def secret(self, name: str) -> bytes:
+        key = f"secret:{name}"
+        db = self._connection()
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return bytes(row[0])
+        with self.transaction():
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                (key, secrets.token_bytes(32)),
+            )
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return bytes(row[0])
+
+    # Accounts ------------------------------------------------------------------------------
+    def add_account(self, account: Account) -> None:
+        try:
+            with self.transaction() as tx:
+                tx._db.execute(
+                    f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        account.id,
+                        account.username,
+                        account.role.value,
+                        account.display_name,
+                        account.country,
+                        account.credential_id,
+                        account.token_hash,
+                        account.active,
+                        account.created,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"the user name {account.username!r} is taken") from None
+
+    def _one_account(self, column: str, value: str) -> Account | None:
+        row = (
+            self._connection()
+            .execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?", (value,))
+            .fetchone()
+        )
+        return None if row is None else _account(row)
+
+    def account(self, account_id: str) -> Account | None:
+        return self._one_account("id", account_id)
+
+    def account_by_username(self, username: str) -> Account | None:
+        return self._one_account("username", username)
+
+    def account_by_credential(self, credential_id: str) -> Account | None:
+        return self._one_account("credential_id", credential_id)
+
+    def accounts(self) -> list[Account]:
+        rows = self._connection().execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY created, username"
+        )
+        return [_account(row) for row in rows]
+
+    def set_credential(self, account_id: str, credential_id: str, token_hash: str) -> None:
+        with self.transaction() as tx:
+            tx._db.execute(
+                "UPDATE accounts SET credential_id = ?, token_hash = ? WHERE id = ?",
+                (credential_id, token_hash, account_id),
+            )
+
+    def set_active(self, account_id: str, active: bool) -> None:
+        with self.transaction() as tx:
+            tx._db.execute("UPDATE accounts SET active = ? WHERE id = ?", (active, account_id))
+
+    def set_recipients(self, account_id: str, countries: Sequence[str]) -> None:
+        with self.transaction() as tx:
+            tx._db.execute("DELETE FROM partner_recipients WHERE account_id = ?", (account_id,))
+            tx._db.executemany(
+                "INSERT INTO partner_recipients (account_id, country) VALUES (?, ?)",
+                [(account_id, country) for country in sorted(set(countries))],
+            )
+
+    def recipients(self, account_id: str) -> list[str]:
+        rows = self._connection().execute(
+            "SELECT country FROM partner_recipients WHERE account_id = ? ORDER BY country",
+            (account_id,),
+        )
+        return [row[0] for row in rows]
+
+    # Collections ---------------------------------------------------------------------------
+    def add_collection(
+        self,
+        *,
+        collection_id: str,
+        kind: CollectionKind,
+        title: str,
+        description: str = "",
+        owner_account: str | None = None,
+        country: str | None = None,
+    ) -> Collection:
+        created = _now_text()
+        try:
+            with self.transaction() as tx:
+                cursor = tx._db.execute(
+                    "INSERT INTO collections (id, kind, title, description, owner_account, "
+                    "country, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        collection_id,
+                        kind.value,
+                        title,
+                        description,
+                        owner_account,
+                        country,
+                        created,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a collection with id {collection_id!r} exists") from None
+        assert cursor.lastrowid is not None
+        return Collection(
+            pk=cursor.lastrowid,
+            id=collection_id,
+            kind=kind,
+            title=title,
+            description=description,
+            owner_account=owner_account,
+            country=country,
+            created=created,
+        )
+
+    def collection(self, collection_id: str) -> Collection | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
+            )
+            .fetchone()
+        )
+        return None if row is None else _collection(row)
+
+    def collections(self) -> list[Collection]:
+        rows = self._connection().execute(
+            f"SELECT {_COLLECTION_COLUMNS} FROM collections ORDER BY pk"
+        )
+        return [_collection(row) for row in rows]
+
+    def set_grant(self, grant: Grant) -> None:
+        collection = self.collection(grant.collection_id)
+        if collection is None:
+            raise StoreError(f"no collection {grant.collection_id!r}")
+        with self.transaction() as tx:
+            tx._db.execute(
+                "INSERT INTO grants (collection_pk, account_id, can_read, can_write) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (collection_pk, account_id) DO UPDATE SET "
+                "can_read = excluded.can_read, can_write = excluded.can_write",
+                (collection.pk, grant.account_id, grant.can_read, grant.can_write),
+            )
+
+    def _grants(self, where: str, value: str) -> list[Grant]:
+        rows = self._connection().execute(
+            "SELECT c.id, g.account_id, g.can_read, g.can_write FROM grants g "
+            f"JOIN collections c ON c.pk = g.collection_pk WHERE {where} = ? ORDER BY c.pk",
+            (value,),
+        )
+        return [Grant(row[0], row[1], bool(row[2]), bool(row[3])) for row in rows]
+
+    def grants_for_account(self, account_id: str) -> list[Grant]:
+        return self._grants("g.account_id", account_id)
+
+    def grants_for_collection(self, collection_id: str) -> list[Grant]:
+        return self._grants("c.id", collection_id)
+
+    # Objects -------------------------------------------------------------------------------
+    def audiences_of(
+        self, collection: Collection, connection: sqlite3.Connection | None = None
+    ) -> list[int]:
+        """The audiences (pk) that include the collection."""
+        db = connection or self._connection()
+        rows = db.execute(
+            "SELECT audience_pk FROM audience_members WHERE collection_pk = ? ORDER BY audience_pk",
+            (collection.pk,),
+        )
+        return [int(row[0]) for row in rows]
+
+    def page(
+        self,
+        collection: Collection,
+        query: ObjectQuery,
+        *,
+        after: Position | None,
+        limit: int,
+        with_bodies: bool,
+    ) -> Page:
+        db = self._connection()
+        audiences = self.audiences_of(collection, db)
+        if not audiences:
+            return Page(rows=(), more=False)
+        filters: list[str] = []
+        params: list[object] = []
+        if after is not None:
+            filters.append("p.date_added >= ? AND (p.date_added > ? OR p.seq > ?)")
+            params.extend((after.date_added, after.date_added, after.seq))
+        if query.added_after is not None:
+            filters.append("p.date_added > ?")
+            params.append(query.added_after)
+        for column, values in (
+            ("o.stix_id", query.ids),
+            ("o.type", query.types),
+            ("o.spec_version", query.spec_versions),
+        ):
+            if values:
+                filters.append(f"{column} IN ({_in_list(list(values))})")
+                params.extend(sorted(values))
+        version_sql, version_params = _version_clause(
+            query.versions, audiences, query.spec_versions
+        )
+        where = "".join(f" AND {f}" for f in filters) + version_sql
+        body = ", o.body" if with_bodies else ", NULL"
+        select = (
+            f"SELECT p.date_added, p.seq, o.stix_id, o.type, o.version, o.spec_version{body} "
+            "FROM placements p JOIN objects o ON o.pk = p.object_pk "
+            f"WHERE p.audience_pk = ?{where} ORDER BY p.date_added, p.seq LIMIT ?"
+        )
+        fetch = limit + 1
+        if len(audiences) == 1:
+            sql = select
+            all_params: list[object] = [audiences[0], *params, *version_params, fetch]
+        else:
+            # One range scan per audience, merged: each is an index walk that stops at `fetch`.
+            sql = (
+                " UNION ALL ".join(f"SELECT * FROM ({select})" for _ in audiences)
+                + " ORDER BY 1, 2 LIMIT ?"
+            )
+            all_params = []
+            for audience_pk in audiences:
+                all_params.extend((audience_pk, *params, *version_params, fetch))
+            all_params.append(fetch)
+        rows = db.execute(sql, all_params).fetchall()
+        more = len(rows) > limit
+        placed = [
+            PlacedObject(
+                position=Position(row[0], row[1]),
+                stix_id=row[2],
+                type=row[3],
+                version=row[4],
+                spec_version=row[5],
+                body=decode_body(row[6]) if with_bodies else None,
+            )
+            for row in rows[:limit]
+        ]
+        return Page(rows=placed, more=more)
+
+    def holds(self, collection: Collection, stix_id: str) -> bool:
+        db = self._connection()
+        audiences = self.audiences_of(collection, db)
+        if not audiences:
+            return False
+        row = db.execute(
+            "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
+            f"WHERE o.stix_id = ? AND p.audience_pk IN ({_in_list(audiences)}) LIMIT 1",
+            (stix_id, *audiences),
+        ).fetchone()
+        return row is not None
+
+    def status(self, status_id: str) -> StatusRecord | None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT id, collection_id, account_id, body FROM statuses WHERE id = ?",
+                (status_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else StatusRecord(row[0], row[1], row[2], bytes(row[3]))
+
+    def iter_collection_sizes(self) -> Iterator[tuple[str, int]]:
+        rows = self._connection().execute(
+            "SELECT c.id, count(p.seq) FROM collections c "
+            "LEFT JOIN audience_members am ON am.collection_pk = c.pk "
+            "LEFT JOIN placements p ON p.audience_pk = am.audience_pk GROUP BY c.pk ORDER BY c.pk"
+        )
+        for collection_id, size in rows:
+            yield collection_id, int(size)
+
+
+def _now_text() -> str:
+    from exchange.stix.timestamps import format_date_added
+
+    return format_date_added(now_us())
+
+
+def open_sqlite(data_dir: Path, *, create: bool) -> SqliteStore:
+    """Open the store in ``data_dir``; with ``create``, make it and bring its schema up to date.
+
+    Without ``create`` a missing or outdated database is an error that says what to run.
+    """
+    path = data_dir / "exchange.db"
+    url = f"sqlite:///{path}"
+    if create:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        schema.upgrade(url)
+    elif not path.exists():
+        raise StoreError(f"no store at {path}: run `exchange init` first")
+    else:
+        current = schema.current_revision(url)
+        if current != schema.head_revision():
+            raise StoreError(
+                f"the store at {path} is at schema {current or 'none'}, this hub needs "
+                f"{schema.head_revision()}: run `exchange db upgrade`"
+            )
+    return SqliteStore(path)

@@ -1,0 +1,273 @@
+"""TAXII 2.1 endpoints (TAXII 2.1 sections 4 and 5). Every route needs an authenticated account.
+
+Handlers are thin: read the request, call the hub service, render TAXII JSON. Object bodies are
+written into the envelope as the stored bytes, never parsed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from exchange.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from exchange.sharing.service import CollectionView, ObjectsPage
+from exchange.stix.objects import SINGLE_VERSION
+from exchange.stix.timestamps import format_date_added, format_version
+from exchange.store.models import PlacedObject
+from exchange.taxii.auth import CurrentAccount, HubDep, current_account
+from exchange.taxii.filters import parse_read_params, parse_version_selector
+from exchange.taxii.media import STIX_21, TAXII_21, accepts_taxii, is_taxii_body
+
+__all__ = ["API_ROOT", "DISCOVERY", "build_router"]
+
+DISCOVERY = "/taxii2/"
+API_ROOT = "/hub/"
+
+_OBJECT_FILTERS = frozenset({"id", "type", "version", "spec_version"})
+_ONE_OBJECT_FILTERS = frozenset({"version", "spec_version"})
+_VERSIONS_FILTERS = frozenset({"spec_version"})
+
+
+def require_taxii_accept(request: Request) -> None:
+    """406 unless the client accepts TAXII 2.1 JSON (TAXII 2.1 section 1.6.8)."""
+    if not accepts_taxii(request.headers.get("accept")):
+        raise NotAcceptable(f"this endpoint answers in {TAXII_21}")
+
+
+def _taxii(body: bytes, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=TAXII_21, headers=headers)
+
+
+def _json(document: Any, *, status: int = 200) -> Response:
+    return _taxii(orjson.dumps(document), status=status)
+
+
+def _version_text(row: PlacedObject) -> str:
+    # TAXII 2.1 section 3.4.2: an object with neither modified nor created is versioned by
+    # its date_added.
+    if row.version == SINGLE_VERSION:
+        return format_date_added(row.date_added)
+    return format_version(row.version)
+
+
+def _date_headers(rows: Sequence[PlacedObject]) -> dict[str, str]:
+    if not rows:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": format_date_added(rows[0].date_added),
+        "X-TAXII-Date-Added-Last": format_date_added(rows[-1].date_added),
+    }
+
+
+def _envelope_head(page: ObjectsPage) -> bytes:
+    head = b'{"more":' + (b"true" if page.more else b"false")
+    if page.next is not None:
+        head += b',"next":' + orjson.dumps(page.next)
+    return head
+
+
+def _objects_response(page: ObjectsPage) -> Response:
+    bodies = b",".join(row.body or b"{}" for row in page.rows)
+    body = _envelope_head(page) + b',"objects":[' + bodies + b"]}"
+    return _taxii(body, headers=_date_headers(page.rows))
+
+
+def _manifest_response(page: ObjectsPage) -> Response:
+    records = [
+        {
+            "id": row.stix_id,
+            "date_added": format_date_added(row.date_added),
+            "version": _version_text(row),
+            "media_type": STIX_21,
+        }
+        for row in page.rows
+    ]
+    body = _envelope_head(page) + b',"objects":' + orjson.dumps(records) + b"}"
+    return _taxii(body, headers=_date_headers(page.rows))
+
+
+def _versions_response(page: ObjectsPage) -> Response:
+    versions = [_version_text(row) for row in page.rows]
+    body = _envelope_head(page) + b',"versions":' + orjson.dumps(versions) + b"}"
+    return _taxii(body, headers=_date_headers(page.rows))
+
+
+def _collection_resource(view: CollectionView) -> dict[str, Any]:
+    collection = view.collection
+    resource: dict[str, Any] = {"id": collection.id, "title": collection.title}
+    if collection.description:
+        resource["description"] = collection.description
+    resource["can_read"] = view.access.can_read
+    resource["can_write"] = view.access.can_write
+    resource["media_types"] = [STIX_21]
+    return resource
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRouter:
+    """The TAXII routes, authenticated and content-negotiated by default."""
+    router = APIRouter(
+        dependencies=[Depends(current_account), Depends(require_taxii_accept)],
+        tags=["TAXII 2.1"],
+    )
+
+    @router.get(DISCOVERY)
+    def discovery(request: Request) -> Response:
+        """Server discovery (TAXII 2.1 section 4.1)."""
+        base = request.app.state.public_url or str(request.base_url).rstrip("/")
+        root = base + API_ROOT
+        return _json(
+            {"title": title, "description": description, "default": root, "api_roots": [root]}
+        )
+
+    @router.get(API_ROOT)
+    def api_root() -> Response:
+        """API root information (TAXII 2.1 section 4.2)."""
+        return _json(
+            {
+                "title": title,
+                "description": description,
+                "versions": [TAXII_21],
+                "max_content_length": max_body_bytes,
+            }
+        )
+
+    @router.get(API_ROOT + "status/{status_id}/")
+    def status(status_id: str, account: CurrentAccount, hub: HubDep) -> Response:
+        """A status resource (TAXII 2.1 section 4.3); only its creator sees it."""
+        return _taxii(hub.status(account, status_id))
+
+    @router.get(API_ROOT + "collections/")
+    def collections(account: CurrentAccount, hub: HubDep) -> Response:
+        """The collections this account may see (TAXII 2.1 section 5.1)."""
+        views = hub.visible_collections(account)
+        return _json({"collections": [_collection_resource(view) for view in views]})
+
+    @router.get(API_ROOT + "collections/{collection_id}/")
+    def collection(collection_id: str, account: CurrentAccount, hub: HubDep) -> Response:
+        """One collection (TAXII 2.1 section 5.2)."""
+        return _json(_collection_resource(hub.collection_for(account, collection_id)))
+
+    @router.get(API_ROOT + "collections/{collection_id}/manifest/")
+    def manifest(
+        collection_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """The manifest of a collection (TAXII 2.1 section 5.3)."""
+        params = parse_read_params(request.query_params.multi_items(), allowed=_OBJECT_FILTERS)
+        page = hub.read(
+            account,
+            collection_id,
+            params.query,
+            limit=params.limit,
+            next_cursor=params.next,
+            with_bodies=False,
+            scope="manifest",
+        )
+        return _manifest_response(page)
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/")
+    def get_objects(
+        collection_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """Objects of a collection (TAXII 2.1 section 5.4)."""
+        params = parse_read_params(request.query_params.multi_items(), allowed=_OBJECT_FILTERS)
+        page = hub.read(
+            account,
+            collection_id,
+            params.query,
+            limit=params.limit,
+            next_cursor=params.next,
+            with_bodies=True,
+            scope="objects",
+        )
+        return _objects_response(page)
+
+    @router.post(API_ROOT + "collections/{collection_id}/objects/")
+    async def add_objects(
+        collection_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """Add objects (TAXII 2.1 section 5.5); answers 202 with the status resource."""
+        if not is_taxii_body(request.headers.get("content-type")):
+            raise UnsupportedMediaType(f"send a TAXII envelope as {TAXII_21}")
+        await run_in_threadpool(hub.collection_for, account, collection_id)
+        body = await _read_body(request, max_body_bytes)
+        status = await run_in_threadpool(hub.add_objects, account, collection_id, body)
+        return _taxii(status, status=202)
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
+    def get_object(
+        collection_id: str, object_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """One object's versions (TAXII 2.1 section 5.6)."""
+        params = parse_read_params(request.query_params.multi_items(), allowed=_ONE_OBJECT_FILTERS)
+        page = hub.read_object(
+            account,
+            collection_id,
+            object_id,
+            params.query,
+            limit=params.limit,
+            next_cursor=params.next,
+            with_bodies=True,
+            scope="object",
+        )
+        return _objects_response(page)
+
+    @router.delete(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
+    def delete_object(
+        collection_id: str, object_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """Delete an object from a collection (TAXII 2.1 section 5.7); all versions by default."""
+        pairs = request.query_params.multi_items()
+        params = parse_read_params(pairs, allowed=_ONE_OBJECT_FILTERS, version_default="all")
+        hub.delete_object(
+            account,
+            collection_id,
+            object_id,
+            params.query.versions,
+            params.query.spec_versions,
+        )
+        return Response(status_code=200)
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/versions/")
+    def versions(
+        collection_id: str, object_id: str, request: Request, account: CurrentAccount, hub: HubDep
+    ) -> Response:
+        """The versions of one object (TAXII 2.1 section 5.8)."""
+        params = parse_read_params(request.query_params.multi_items(), allowed=_VERSIONS_FILTERS)
+        query = params.query
+        everything = parse_version_selector(["all"], default="all")
+        page = hub.read_object(
+            account,
+            collection_id,
+            object_id,
+            type(query)(
+                spec_versions=query.spec_versions,
+                versions=everything,
+                added_after=query.added_after,
+            ),
+            limit=params.limit,
+            next_cursor=params.next,
+            with_bodies=False,
+            scope="versions",
+        )
+        return _versions_response(page)
+
+    return router
