@@ -236,21 +236,18 @@ class Hub:
         return record.body
 
     # Writing -------------------------------------------------------------------------------
-    def _audience(self, collection: Collection) -> list[Collection]:
-        """Where objects written to ``collection`` become visible."""
-        audience = [collection]
-        if collection.kind is CollectionKind.INBOX and collection.owner_account is not None:
-            recipients = self._store.recipients(collection.owner_account)
-            codes = (
-                [country.code for country in self._countries]
-                if ALL_COUNTRIES in recipients
-                else recipients
-            )
-            for code in codes:
-                country = self._store.collection(country_collection_id(code))
-                if country is not None:
-                    audience.append(country)
-        return audience
+    def _recipients(self, collection: Collection) -> list[Collection]:
+        """The member-country collections that receive what is written to ``collection``."""
+        if collection.kind is not CollectionKind.INBOX or collection.owner_account is None:
+            return []
+        recipients = self._store.recipients(collection.owner_account)
+        codes = (
+            [country.code for country in self._countries]
+            if ALL_COUNTRIES in recipients
+            else recipients
+        )
+        found = (self._store.collection(country_collection_id(code)) for code in codes)
+        return [country for country in found if country is not None]
 
     def add_objects(self, account: Account, collection_id: str, body: bytes) -> bytes:
         """Take an envelope of objects (TAXII 2.1 section 5.4); return the status resource."""
@@ -258,10 +255,17 @@ class Hub:
         requested_at = now_us()
         results = parse_envelope(body, max_objects=self._max_objects)
         objects = [result for result in results if isinstance(result, ObjectVersion)]
-        audience = self._audience(view.collection)
+        recipients = self._recipients(view.collection)
         status_id = str(uuid.uuid4())
         with self._store.transaction() as tx:
-            placed = iter(tx.place(audience, objects, target=view.collection))
+            outcomes = tx.place([view.collection], objects, target=view.collection)
+            if recipients:
+                # A separate placement for the countries: their audiences then depend only on
+                # the set of recipients, not on the submitting partner, so a country collection
+                # is the union of few audiences however many partners feed it.
+                accepted = [o for o, r in zip(objects, outcomes, strict=True) if r.refused is None]
+                tx.place(recipients, accepted, target=None)
+            placed = iter(outcomes)
             merged: list[AddOutcome | Refusal] = [
                 result if isinstance(result, Refusal) else next(placed) for result in results
             ]

@@ -37,14 +37,15 @@ class Transaction(Protocol):
         audience: Sequence[Collection],
         objects: Sequence[ObjectVersion],
         *,
-        target: Collection,
+        target: Collection | None,
         date_added: int | None = None,
     ) -> list[AddOutcome]:
         """Make each object visible to ``audience``, in order, and say what became of each.
 
-        ``target`` is the collection the client wrote to: an object whose id and version it
-        already holds is reported as already stored when identical and refused when different.
-        Audience members that already hold the version are left out of the new placement.
+        ``target`` is the collection the client wrote to (None for redistribution): an object
+        whose id and version it already holds is reported as already stored when identical and
+        refused when different. Audience members that already hold the version are left out of
+        the new placement.
         ``date_added`` (µs) is for imports of history; by default the store's clock assigns
         strictly increasing times.
         """

@@ -178,7 +178,7 @@ class _SqliteTransaction:
         audience: Sequence[Collection],
         objects: Sequence[ObjectVersion],
         *,
-        target: Collection,
+        target: Collection | None,
         date_added: int | None = None,
     ) -> list[AddOutcome]:
         outcomes: list[AddOutcome] = []
@@ -188,7 +188,7 @@ class _SqliteTransaction:
         audience_cache: dict[frozenset[int], int] = {}
         for obj in objects:
             holders = self._holders(obj.stix_id, obj.version)
-            held = holders.get(target.pk)
+            held = None if target is None else holders.get(target.pk)
             if held is not None:
                 if held == obj.digest:
                     outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
