@@ -29,8 +29,8 @@ def test_quickstart_runs_as_written(hub: HubProcess, tmp_path: Path) -> None:
     env["EXCHANGE_DATA_DIR"] = str(hub.data_dir)
     env["EXCHANGE_CONFIG_DIR"] = str(CONFIG_DIR)
     outputs = []
-    for kind, code in blocks:
-        code = code.replace("127.0.0.1:8000", f"127.0.0.1:{hub.port}")
+    for kind, written in blocks:
+        code = written.replace("127.0.0.1:8000", f"127.0.0.1:{hub.port}")
         command = (
             ["bash", "-euo", "pipefail", "-c", code]
             if kind == "bash"
@@ -47,4 +47,5 @@ def test_quickstart_runs_as_written(hub: HubProcess, tmp_path: Path) -> None:
     assert lines[0] == "France (FR)"
     assert len(lines) == 1 + 12, "the title, then APT1's 12 indicators"
     assert "HTRAN Hop Point Accessor [ipv4-addr:value = '223.166.0.0/15']" in lines
-    assert '"collections"' in listing and "France (FR)" in listing
+    assert '"collections"' in listing
+    assert "France (FR)" in listing

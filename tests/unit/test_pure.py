@@ -84,7 +84,8 @@ def test_key_order_does_not_change_the_digest() -> None:
     obj = _sdo()
     reordered = dict(reversed(list(obj.items())))
     a, b = check_object(obj), check_object(reordered)
-    assert isinstance(a, ObjectVersion) and isinstance(b, ObjectVersion)
+    assert isinstance(a, ObjectVersion)
+    assert isinstance(b, ObjectVersion)
     assert a.digest == b.digest
 
 
@@ -212,7 +213,8 @@ def test_filters_are_read() -> None:
         allowed=ALL,
     )
     assert params.query.types == {"indicator", "malware", "report"}
-    assert params.query.versions.first and not params.query.versions.last
+    assert params.query.versions.first
+    assert not params.query.versions.last
     assert params.query.versions.exact == {parse_timestamp("2024-01-01T00:00:00Z")}
     assert params.query.added_after == parse_timestamp("2024-01-01T00:00:00Z")
     assert (params.limit, params.next) == (10, "abc")

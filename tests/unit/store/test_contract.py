@@ -243,10 +243,15 @@ def test_remove_takes_versions_out_of_one_collection_only(store: Store) -> None:
 def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
     c = _collection(store)
     obj = _indicator()
-    with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.place([c], [obj], target=c)
-        tx.save_status(StatusRecord("s1", c.id, "a", b"{}"))
-        raise RuntimeError("boom")
+
+    def fail_half_way() -> None:
+        with store.transaction() as tx:
+            tx.place([c], [obj], target=c)
+            tx.save_status(StatusRecord("s1", c.id, "a", b"{}"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     assert _ids(store, c) == []
     assert store.status("s1") is None
 

@@ -1,0 +1,750 @@
+"""Benchmark: ingest N objects over TAXII, then time pages at the start, middle and end.
+
+Starts a real ``exchange serve`` on a free 127.0.0.1 port with a throw-away store, pushes a seeded
+workload (``benchmarks/workload.py``) as ``demo-partner-a`` (redistributed to FR, DE, BR), then,
+as ``analyst-fr``, times GET pages of the FR country collection at three positions, following
+``next`` from each, plus one full manifest walk and one full objects walk.
+
+    .venv/bin/python benchmarks/pages.py [--objects 100000] [--envelope 1000] [--page 100]
+        [--samples 200] [--seed 7] [--max-seconds 1800] [--json-out PATH]
+
+Bounded: every HTTP call has a timeout, the whole run stops by itself after --max-seconds (with
+the results gathered so far), and the server is always terminated. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from exchange.countries import country_collection_id
+from workload import generate
+
+PROJECT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = PROJECT / "config"
+RESULTS_DIR = PROJECT / "benchmarks" / "results"
+_SCRIPT = Path(sys.executable).parent / "exchange"
+EXCHANGE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "exchange.cli.main"]
+TAXII = "application/taxii+json;version=2.1"
+HOST = "127.0.0.1"
+
+CONNECT_TIMEOUT = 5.0
+POST_TIMEOUT = 300.0
+GET_TIMEOUT = 60.0
+WALK_LIMIT = 1000
+
+
+class OutOfTime(Exception):
+    """The overall --max-seconds budget is spent."""
+
+
+class BenchError(Exception):
+    """The server answered something other than what the benchmark expects."""
+
+
+# Helpers -----------------------------------------------------------------------------------
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.at = self.started + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def check(self, what: str) -> None:
+        if self.remaining() <= 0:
+            raise OutOfTime(f"--max-seconds {self.seconds:g} reached during {what}")
+
+    def timeout(self, wanted: float) -> tuple[float, float]:
+        """A (connect, read) timeout no longer than what is left of the budget."""
+        left = self.remaining()
+        if left <= 0:
+            raise OutOfTime(f"--max-seconds {self.seconds:g} reached")
+        return (min(CONNECT_TIMEOUT, max(left, 0.5)), min(wanted, max(left, 0.5)))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (the value below which pct% of samples fall)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary_ms(samples: list[float]) -> dict[str, Any]:
+    ms = [s * 1000 for s in samples]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p90_ms": round(percentile(ms, 90), 3),
+        "p99_ms": round(percentile(ms, 99), 3),
+        "max_ms": round(max(ms), 3) if ms else math.nan,
+        "first_ms": round(ms[0], 3) if ms else math.nan,
+        "mean_ms": round(sum(ms) / len(ms), 3) if ms else math.nan,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a process in KiB, from /proc/<pid>/status."""
+    found: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in {"VmRSS", "VmHWM"}:
+                found[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return found
+
+
+def store_files(data_dir: Path) -> dict[str, int]:
+    sizes = {}
+    for suffix in ("", "-wal", "-shm"):
+        path = data_dir / f"exchange.db{suffix}"
+        sizes[f"exchange.db{suffix}"] = path.stat().st_size if path.exists() else 0
+    return sizes
+
+
+def table_sizes(db_path: Path) -> dict[str, int]:
+    """Bytes per table and index (SQLite dbstat), read-only."""
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = db.execute(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+            ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return {"error": str(exc)}  # type: ignore[dict-item]
+    return {name: int(size) for name, size in rows}
+
+
+def mib(n: float) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB"
+
+
+# The server --------------------------------------------------------------------------------
+@dataclass
+class Server:
+    data_dir: Path
+    log_path: Path
+    log_level: str
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["EXCHANGE_DATA_DIR"] = str(self.data_dir)
+        env["EXCHANGE_CONFIG_DIR"] = str(CONFIG_DIR)
+        return env
+
+    def cli_json(self, *args: str) -> Any:
+        done = subprocess.run(
+            [*EXCHANGE, *args],
+            env=self.env(),
+            cwd=self.data_dir.parent,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BenchError(f"exchange {' '.join(args)} failed: {done.stderr.strip()}")
+        return json.loads(done.stdout)
+
+    def start(self, deadline: Deadline) -> None:
+        self.port = free_port()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *EXCHANGE,
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    self.log_level,
+                ],
+                env=self.env(),
+                cwd=self.data_dir.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        until = time.monotonic() + min(60, max(deadline.remaining(), 1))
+        while time.monotonic() < until:
+            if self.process.poll() is not None:
+                raise BenchError(f"exchange serve exited with {self.process.returncode}")
+            try:
+                requests.get(f"{self.base}/taxii2/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise BenchError("exchange serve did not answer within 60 s")
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+# The phases --------------------------------------------------------------------------------
+@dataclass
+class Run:
+    args: argparse.Namespace
+    deadline: Deadline
+    server: Server
+    partner: tuple[str, str] = ("", "")
+    analyst: tuple[str, str] = ("", "")
+    inbox: str = ""
+    results: dict[str, Any] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+
+    def session(self, auth: tuple[str, str]) -> requests.Session:
+        session = requests.Session()
+        session.auth = auth
+        session.headers["Accept"] = TAXII
+        return session
+
+    def get(
+        self, session: requests.Session, url: str, params: dict[str, Any]
+    ) -> tuple[float, dict[str, Any], int]:
+        """One timed GET (request sent to body fully read); returns (seconds, JSON, bytes)."""
+        timeout = self.deadline.timeout(GET_TIMEOUT)
+        began = time.perf_counter()
+        response = session.get(url, params=params, timeout=timeout)
+        raw = response.content
+        elapsed = time.perf_counter() - began
+        if response.status_code != 200:
+            raise BenchError(f"GET {url} {params} -> {response.status_code}: {raw[:500]!r}")
+        return elapsed, orjson.loads(raw), len(raw)
+
+    # 1. ingest -----------------------------------------------------------------------------
+    def envelopes(self) -> Iterator[list[dict[str, Any]]]:
+        batch: list[dict[str, Any]] = []
+        for obj in generate(self.args.objects, self.args.seed):
+            batch.append(obj)
+            if len(batch) == self.args.envelope:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def ingest(self) -> None:
+        total = self.args.objects
+        url = f"{self.server.base}/hub/collections/{self.inbox}/objects/"
+        session = self.session(self.partner)
+        session.headers["Content-Type"] = TAXII
+        ingest: dict[str, Any] = {
+            "objects_requested": total,
+            "envelope": self.args.envelope,
+            "objects_sent": 0,
+            "objects_added": 0,
+            "post_seconds": 0.0,
+            "wall_seconds": 0.0,
+            "request_bytes": 0,
+            "deciles": [],
+        }
+        self.results["ingest"] = ingest
+        wall_start = time.perf_counter()
+        decile_start_wall = wall_start
+        decile_post = 0.0
+        decile_objects = 0
+        decile_latencies: list[float] = []
+        next_mark = 1
+        print(f"ingest: {total} objects in envelopes of {self.args.envelope} -> {url}")
+        for batch in self.envelopes():
+            self.deadline.check("ingest")
+            body = orjson.dumps({"objects": batch})
+            timeout = self.deadline.timeout(POST_TIMEOUT)
+            began = time.perf_counter()
+            response = session.post(url, data=body, timeout=timeout)
+            raw = response.content
+            elapsed = time.perf_counter() - began
+            if response.status_code != 202:
+                raise BenchError(
+                    f"POST envelope at object {ingest['objects_sent']} -> "
+                    f"{response.status_code}: {raw[:800]!r}"
+                )
+            status = orjson.loads(raw)
+            added = sum(1 for s in status.get("successes", []) if s.get("message") == "added")
+            if (
+                status.get("status") != "complete"
+                or status.get("total_count") != len(batch)
+                or status.get("success_count") != len(batch)
+                or status.get("failure_count") != 0
+                or status.get("pending_count") != 0
+            ):
+                failures = status.get("failures", [])[:5]
+                raise BenchError(
+                    f"envelope at object {ingest['objects_sent']} not fully accepted: "
+                    f"total={status.get('total_count')} success={status.get('success_count')} "
+                    f"failure={status.get('failure_count')} first failures={failures}"
+                )
+            ingest["objects_sent"] += len(batch)
+            ingest["objects_added"] += added
+            ingest["post_seconds"] += elapsed
+            ingest["request_bytes"] += len(body)
+            decile_post += elapsed
+            decile_objects += len(batch)
+            decile_latencies.append(elapsed)
+            sent = ingest["objects_sent"]
+            reached = next_mark - 1
+            while reached < 10 and sent >= math.ceil(total * (reached + 1) / 10):
+                reached += 1
+            if reached >= next_mark:
+                # An envelope bigger than 10% may cross several marks: one row for all.
+                now = time.perf_counter()
+                row = {
+                    "percent": reached * 10,
+                    "objects_so_far": sent,
+                    "objects": decile_objects,
+                    "post_obj_per_s": round(decile_objects / decile_post, 1) if decile_post else 0,
+                    "wall_obj_per_s": round(decile_objects / (now - decile_start_wall), 1),
+                    "envelope_p50_ms": round(percentile(decile_latencies, 50) * 1000, 1),
+                    "envelope_max_ms": round(max(decile_latencies) * 1000, 1),
+                    "elapsed_s": round(now - wall_start, 1),
+                    "server_rss_kib": rss_kib(self.server.pid or 0).get("VmRSS"),
+                }
+                ingest["deciles"].append(row)
+                rss = row["server_rss_kib"]
+                print(
+                    f"  {row['percent']:>3}%  {sent:>9} objects  "
+                    f"{row['post_obj_per_s']:>9.1f} obj/s (this 10%)  "
+                    f"envelope p50 {row['envelope_p50_ms']:.0f} ms max "
+                    f"{row['envelope_max_ms']:.0f} ms  elapsed {row['elapsed_s']:.0f} s  "
+                    f"server RSS {(rss or 0) / 1024:.0f} MiB",
+                    flush=True,
+                )
+                decile_start_wall, decile_post, decile_objects = now, 0.0, 0
+                decile_latencies = []
+                next_mark = reached + 1
+            ingest["wall_seconds"] = time.perf_counter() - wall_start
+        ingest["wall_seconds"] = time.perf_counter() - wall_start
+        if ingest["objects_added"] != ingest["objects_sent"]:
+            raise BenchError(
+                f"only {ingest['objects_added']} of {ingest['objects_sent']} objects were "
+                "'added' (the rest 'already present'): the workload repeats ids?"
+            )
+        self.finish_ingest()
+
+    def finish_ingest(self) -> None:
+        ingest = self.results["ingest"]
+        if ingest["post_seconds"]:
+            ingest["post_obj_per_s"] = round(ingest["objects_sent"] / ingest["post_seconds"], 1)
+        if ingest["wall_seconds"]:
+            ingest["wall_obj_per_s"] = round(ingest["objects_sent"] / ingest["wall_seconds"], 1)
+        ingest["post_seconds"] = round(ingest["post_seconds"], 3)
+        ingest["wall_seconds"] = round(ingest["wall_seconds"], 3)
+
+    # 2. the manifest, once -----------------------------------------------------------------
+    def fr_url(self, what: str) -> str:
+        return f"{self.server.base}/hub/collections/{country_collection_id('FR')}/{what}/"
+
+    def walk(self, what: str, key: str) -> None:
+        """Follow ``next`` over the whole collection with limit=1000; time it."""
+        session = self.session(self.analyst)
+        url = self.fr_url(what)
+        params: dict[str, Any] = {"limit": WALK_LIMIT}
+        record: dict[str, Any] = {"limit": WALK_LIMIT, "pages": 0, "items": 0, "bytes": 0}
+        self.results[key] = record
+        page_times: list[float] = []
+        began = time.perf_counter()
+        collect = what == "manifest"
+        if collect:
+            self.ids, self.dates = [], []
+        while True:
+            self.deadline.check(f"{key}")
+            elapsed, document, size = self.get(session, url, params)
+            page_times.append(elapsed)
+            items = document.get("objects", [])
+            record["pages"] += 1
+            record["items"] += len(items)
+            record["bytes"] += size
+            if collect:
+                for item in items:
+                    self.ids.append(item["id"])
+                    self.dates.append(item["date_added"])
+            if not document.get("more"):
+                break
+            if "next" not in document:
+                raise BenchError(f"{what} page {record['pages']} says more but has no next")
+            params = {"limit": WALK_LIMIT, "next": document["next"]}
+        seconds = time.perf_counter() - began
+        record["seconds"] = round(seconds, 3)
+        record["items_per_s"] = round(record["items"] / seconds, 1) if seconds else 0
+        record["mib_per_s"] = round(record["bytes"] / seconds / 1024 / 1024, 2) if seconds else 0
+        record["page"] = summary_ms(page_times)
+        expected = self.results["ingest"]["objects_sent"]
+        if record["items"] != expected:
+            raise BenchError(f"{what} walk saw {record['items']} items, {expected} were added")
+        print(
+            f"{key}: {record['pages']} pages, {record['items']} items in {seconds:.1f} s "
+            f"({record['items_per_s']:.0f} items/s, {record['mib_per_s']:.1f} MiB/s, "
+            f"page p50 {record['page']['p50_ms']:.1f} ms max {record['page']['max_ms']:.1f} ms)",
+            flush=True,
+        )
+
+    # 3. page latency at start, middle and end ----------------------------------------------
+    def positions(self) -> list[tuple[str, int, dict[str, Any]]]:
+        """(name, index of the first object expected, query) for each measured position."""
+        n, page = len(self.ids), self.args.page
+
+        def after(index: int) -> dict[str, Any]:
+            # added_after is exclusive: the page starts right after object index-1.
+            return {"added_after": self.dates[index - 1]} if index > 0 else {}
+
+        middle = n // 2
+        end = max(n - page, 0)
+        end_for_next = max(n - 2 * page, 0)
+        return [
+            ("start", 0, {}),
+            ("middle", middle, after(middle)),
+            ("end", end, after(end)),
+            ("end-2pages", end_for_next, after(end_for_next)),
+        ]
+
+    def latency(self) -> None:
+        session = self.session(self.analyst)
+        url = self.fr_url("objects")
+        page, samples = self.args.page, self.args.samples
+        measured: dict[str, Any] = {}
+        self.results["latency"] = measured
+        for name, index, query in self.positions():
+            params = {"limit": page, **query}
+            first_page: dict[str, Any] | None = None
+            if name != "end-2pages":
+                times: list[float] = []
+                for _ in range(samples):
+                    self.deadline.check(f"latency {name}")
+                    elapsed, document, size = self.get(session, url, params)
+                    times.append(elapsed)
+                    first_page = first_page or document
+                    self.check_page(name, document, index)
+                measured[name] = {
+                    "first_index": index,
+                    "query": query,
+                    "bytes": size,
+                    **summary_ms(times),
+                }
+                self.report_line(name, measured[name])
+            else:
+                _, first_page, _ = self.get(session, url, params)
+                self.check_page(name, first_page, index)
+            if name == "end":
+                continue  # the last page has no next; "end-2pages" measures next onto it
+            assert first_page is not None
+            cursor = first_page.get("next")
+            if cursor is None:
+                continue
+            label = "end (next)" if name == "end-2pages" else f"{name} (next)"
+            next_params = {"limit": page, **query, "next": cursor}
+            times = []
+            for _ in range(samples):
+                self.deadline.check(f"latency {label}")
+                elapsed, document, size = self.get(session, url, next_params)
+                times.append(elapsed)
+                self.check_page(label, document, index + page)
+            measured[label] = {
+                "first_index": index + page,
+                "query": next_params | {"next": "<cursor>"},
+                "bytes": size,
+                **summary_ms(times),
+            }
+            self.report_line(label, measured[label])
+
+    def check_page(self, name: str, document: dict[str, Any], index: int) -> None:
+        objects = document.get("objects", [])
+        expected = self.ids[index : index + self.args.page]
+        got = [obj.get("id") for obj in objects]
+        if got != expected:
+            raise BenchError(
+                f"{name}: page starting at object {index} has {len(got)} objects, first "
+                f"{got[:1]}, expected {len(expected)} starting {expected[:1]}"
+            )
+
+    def report_line(self, name: str, stats: dict[str, Any]) -> None:
+        print(
+            f"  {name:<16} p50 {stats['p50_ms']:7.2f}  p90 {stats['p90_ms']:7.2f}  "
+            f"p99 {stats['p99_ms']:7.2f}  max {stats['max_ms']:7.2f} ms",
+            flush=True,
+        )
+
+
+# Report ------------------------------------------------------------------------------------
+def render(results: dict[str, Any]) -> str:
+    out: list[str] = []
+    cfg = results["config"]
+    out.append("")
+    out.append("=" * 78)
+    out.append(
+        f"exchange pages benchmark  objects={cfg['objects']} envelope={cfg['envelope']} "
+        f"page={cfg['page']} samples={cfg['samples']} seed={cfg['seed']}"
+    )
+    out.append(f"host: {results['host']['cpus']} CPUs, Python {results['host']['python']}")
+    if results.get("stopped_early"):
+        out.append(f"STOPPED EARLY: {results['stopped_early']}")
+    if results.get("error"):
+        out.append(f"ERROR: {results['error']}")
+    out.append("-" * 78)
+    ingest = results.get("ingest")
+    if ingest:
+        out.append(
+            f"objects ingested        {ingest['objects_sent']:>10} "
+            f"(of {ingest['objects_requested']}, {ingest['objects_added']} 'added')"
+        )
+        if "post_obj_per_s" in ingest:
+            out.append(
+                f"ingest obj/s            {ingest['post_obj_per_s']:>10.1f}  "
+                f"(POST time {ingest['post_seconds']:.1f} s; wall {ingest['wall_seconds']:.1f} s "
+                f"= {ingest.get('wall_obj_per_s', 0):.1f} obj/s incl. client generation)"
+            )
+        if ingest["deciles"]:
+            out.append("ingest by 10% of progress (obj/s of POST time, envelope latency ms):")
+            out.append("   done   obj/s   env p50   env max")
+            for row in ingest["deciles"]:
+                out.append(
+                    f"   {row['percent']:>3}%  {row['post_obj_per_s']:>7.1f}  "
+                    f"{row['envelope_p50_ms']:>8.0f}  {row['envelope_max_ms']:>8.0f}"
+                )
+    for key, title in (
+        ("manifest_walk", "full manifest walk"),
+        ("objects_walk", "full objects walk"),
+    ):
+        walk = results.get(key)
+        if walk and "seconds" in walk:
+            out.append(
+                f"{title:<24}{walk['items_per_s']:>10.1f} items/s  ({walk['items']} in "
+                f"{walk['seconds']:.1f} s, {walk['pages']} pages of {walk['limit']}, "
+                f"{walk['mib_per_s']:.1f} MiB/s, page p50 {walk['page']['p50_ms']:.1f} ms, "
+                f"max {walk['page']['max_ms']:.1f} ms)"
+            )
+    latency = results.get("latency")
+    if latency:
+        out.append("")
+        out.append(f"GET /objects/?limit={cfg['page']} latency, ms ({cfg['samples']} samples each)")
+        out.append(
+            f"  {'position':<16}{'first obj':>10}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}"
+            f"{'1st req':>9}"
+        )
+        for name, stats in latency.items():
+            out.append(
+                f"  {name:<16}{stats['first_index']:>10}{stats['p50_ms']:>9.2f}"
+                f"{stats['p90_ms']:>9.2f}{stats['p99_ms']:>9.2f}{stats['max_ms']:>9.2f}"
+                f"{stats['first_ms']:>9.2f}"
+            )
+    store = results.get("store")
+    if store:
+        out.append("")
+        files = store["files"]
+        out.append(
+            f"store on disk            exchange.db {mib(files['exchange.db'])} + "
+            f"-wal {mib(files['exchange.db-wal'])} = {mib(store['db_plus_wal'])}"
+        )
+        if store.get("bytes_per_object"):
+            out.append(
+                f"bytes per object         {store['bytes_per_object']:>10.0f}  "
+                f"(sent {store['request_bytes_per_object']:.0f} B/object as JSON)"
+            )
+        tables = store.get("tables") or {}
+        if tables and "error" not in tables:
+            biggest = ", ".join(f"{k} {mib(v)}" for k, v in list(tables.items())[:6])
+            out.append(f"largest tables/indexes   {biggest}")
+    server = results.get("server")
+    if server and server.get("rss_end_kib"):
+        out.append(
+            f"server RSS at end        {server['rss_end_kib'] / 1024:>10.1f} MiB  "
+            f"(peak VmHWM {server.get('hwm_end_kib', 0) / 1024:.1f} MiB)"
+        )
+    out.append("=" * 78)
+    return "\n".join(out)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=100_000, help="objects to ingest")
+    parser.add_argument("--envelope", type=int, default=1000, help="objects per POST")
+    parser.add_argument("--page", type=int, default=100, help="limit of the timed GET pages")
+    parser.add_argument("--samples", type=int, default=200, help="requests per position")
+    parser.add_argument("--seed", type=int, default=7, help="workload seed")
+    parser.add_argument("--max-seconds", type=float, default=1800, help="overall time limit")
+    parser.add_argument("--json-out", type=Path, default=None, help="where to write results")
+    parser.add_argument("--log-level", default="warning", help="exchange serve --log-level")
+    parser.add_argument("--keep-data", action="store_true", help="keep the temp data dir")
+    args = parser.parse_args(argv)
+    for name in ("objects", "envelope", "page", "samples"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.envelope > 10_000:
+        parser.error("--envelope: the hub takes at most 10000 objects per envelope")
+    if args.page > 1000:
+        parser.error("--page: the hub serves at most 1000 objects per page")
+    return args
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    json_out = args.json_out or RESULTS_DIR / f"pages-{stamp}.json"
+    deadline = Deadline(args.max_seconds)
+    temp = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
+    data_dir = temp / "data"
+    server = Server(data_dir=data_dir, log_path=temp / "serve.log", log_level=args.log_level)
+    run = Run(args=args, deadline=deadline, server=server)
+    results = run.results
+    results["config"] = {
+        "objects": args.objects,
+        "envelope": args.envelope,
+        "page": args.page,
+        "samples": args.samples,
+        "seed": args.seed,
+        "max_seconds": args.max_seconds,
+        "walk_limit": WALK_LIMIT,
+    }
+    results["started"] = stamp
+    results["host"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    print(f"data dir {data_dir}, server log {server.log_path}")
+    code = 0
+    try:
+        made = server.cli_json("init", "--demo", "--json")
+        accounts = {entry["username"]: entry for entry in made["demo"]}
+        partner, analyst = accounts["demo-partner-a"], accounts["analyst-fr"]
+        run.partner = (partner["username"], partner["token"])
+        run.analyst = (analyst["username"], analyst["token"])
+        run.inbox = partner["inbox"]
+        server.start(deadline)
+        results["server"] = {"pid": server.pid, "port": server.port}
+        print(f"exchange serve pid {server.pid} on {server.base}")
+        run.ingest()
+        results["store_after_ingest"] = store_files(data_dir)
+        run.walk("manifest", "manifest_walk")
+        print(f"page latency, {args.samples} samples per position:")
+        run.latency()
+        run.walk("objects", "objects_walk")
+    except OutOfTime as exc:
+        results["stopped_early"] = str(exc)
+        print(f"stopping: {exc}", flush=True)
+        code = 2
+    except KeyboardInterrupt as exc:
+        results["stopped_early"] = f"interrupted ({exc or 'Ctrl-C'})"
+        code = 130
+    except (BenchError, requests.RequestException, OSError, ValueError) as exc:
+        results["error"] = f"{type(exc).__name__}: {exc}"
+        code = 1
+    finally:
+        ingest = results.get("ingest")
+        if ingest and "post_obj_per_s" not in ingest:
+            run.finish_ingest()
+        if server.pid is not None:
+            if results.get("error"):
+                time.sleep(1)  # let a crashed server be reaped before asking if it is alive
+            usage = rss_kib(server.pid)
+            results.setdefault("server", {}).update(
+                {
+                    "rss_end_kib": usage.get("VmRSS"),
+                    "hwm_end_kib": usage.get("VmHWM"),
+                    "alive_at_end": server.alive(),
+                }
+            )
+            if not server.alive():
+                results["error"] = (results.get("error") or "") + (
+                    f" [server exited with {server.process.returncode if server.process else '?'}]"
+                )
+        files = store_files(data_dir)
+        sent = (ingest or {}).get("objects_sent", 0)
+        db_plus_wal = files["exchange.db"] + files["exchange.db-wal"]
+        results["store"] = {
+            "files": files,
+            "db_plus_wal": db_plus_wal,
+            "bytes_per_object": round(db_plus_wal / sent, 1) if sent else None,
+            "request_bytes_per_object": round(ingest["request_bytes"] / sent, 1) if sent else None,
+        }
+        exit_code = server.stop()
+        if "server" in results:
+            results["server"]["exit_code"] = exit_code
+        if (data_dir / "exchange.db").exists():
+            results["store"]["tables"] = table_sizes(data_dir / "exchange.db")
+        results["server_log_tail"] = server.log_tail()
+        if results.get("error"):
+            print(f"\nERROR: {results['error']}")
+            print("server log tail:\n" + (results["server_log_tail"] or "(empty)"))
+        print(render(results))
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results written to {json_out}")
+        if args.keep_data:
+            print(f"data kept in {temp}")
+        else:
+            shutil.rmtree(temp, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
