@@ -9,9 +9,9 @@ collection or other filters, is refused.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
+import re
 import struct
 
 from exchange.errors import InvalidRequest
@@ -22,6 +22,8 @@ __all__ = ["CursorSealer"]
 _FORMAT = struct.Struct(">Bqq")
 _VERSION = 1
 _TAG_BYTES = 16
+_CURSOR_CHARS = len(base64.urlsafe_b64encode(bytes(_FORMAT.size + _TAG_BYTES)).rstrip(b"="))
+_CURSOR = re.compile(f"[A-Za-z0-9_-]{{{_CURSOR_CHARS}}}")
 
 
 def _fingerprint(collection_id: str, query: ObjectQuery, scope: str) -> bytes:
@@ -59,14 +61,11 @@ class CursorSealer:
         refused = InvalidRequest(
             "the 'next' value was not issued by this hub for this collection and these filters"
         )
-        if len(cursor) > 64:
+        # Strict: exactly the unpadded base64url text `seal` writes (the decoder alone would
+        # skip characters outside the alphabet).
+        if not _CURSOR.fullmatch(cursor):
             raise refused
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        except (binascii.Error, ValueError):
-            raise refused from None
-        if len(raw) != _FORMAT.size + _TAG_BYTES:
-            raise refused
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload, tag = raw[: _FORMAT.size], raw[_FORMAT.size :]
         expected = self._tag(payload, _fingerprint(collection_id, query, scope))
         if not hmac.compare_digest(tag, expected):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exchange.accounts.tokens import TokenVerifier, issue_token, parse_token
 from exchange.countries import MemberCountries, country_collection_id
@@ -184,13 +184,20 @@ class Hub:
         collection_id: str,
         query: ObjectQuery,
         *,
+        object_id: str | None = None,
         limit: int | None,
         next_cursor: str | None,
         with_bodies: bool,
         scope: str,
     ) -> ObjectsPage:
-        """A page of objects or manifest records (TAXII 2.1 sections 5.3, 5.4)."""
+        """A page of objects, manifest records or versions (TAXII 2.1 sections 5.3-5.8).
+
+        With ``object_id`` the page holds versions of that one object, and an object the
+        collection does not hold at all is ``NotFound``.
+        """
         view = self._readable(account, collection_id)
+        if object_id is not None:
+            query = replace(query, ids=frozenset({object_id}))
         size = self._page_size(limit)
         after = None
         if next_cursor is not None:
@@ -198,45 +205,13 @@ class Hub:
         page = self._store.page(
             view.collection, query, after=after, limit=size, with_bodies=with_bodies
         )
+        missing = object_id is not None and not page.rows and after is None
+        if missing and not self._store.holds(view.collection, object_id or ""):
+            raise NotFound("no object with this id in the collection")
         cursor = None
         if page.more and page.rows:
             cursor = self._sealer.seal(page.rows[-1].position, view.id, query, scope)
         return ObjectsPage(rows=page.rows, more=page.more, next=cursor)
-
-    def read_object(
-        self,
-        account: Account,
-        collection_id: str,
-        object_id: str,
-        query: ObjectQuery,
-        *,
-        limit: int | None,
-        next_cursor: str | None,
-        with_bodies: bool,
-        scope: str,
-    ) -> ObjectsPage:
-        """Versions of one object (TAXII 2.1 sections 5.5, 5.8); ``NotFound`` if it has none."""
-        narrowed = ObjectQuery(
-            ids=frozenset({object_id}),
-            types=query.types,
-            spec_versions=query.spec_versions,
-            versions=query.versions,
-            added_after=query.added_after,
-        )
-        page = self.read(
-            account,
-            collection_id,
-            narrowed,
-            limit=limit,
-            next_cursor=next_cursor,
-            with_bodies=with_bodies,
-            scope=scope,
-        )
-        if not page.rows and next_cursor is None:
-            view = self._readable(account, collection_id)
-            if not self._store.holds(view.collection, object_id):
-                raise NotFound("no object with this id in the collection")
-        return page
 
     def status(self, account: Account, status_id: str) -> bytes:
         """A status resource the account created (TAXII 2.1 section 4.3)."""

@@ -14,11 +14,17 @@ from exchange.store.models import AddOutcome
 __all__ = ["render_status"]
 
 
-def _detail(stix_id: str | None, version: int | str | None, message: str) -> dict[str, Any]:
+def _detail(
+    stix_id: str | None, version: int | str | None, message: str, date_added: int | None = None
+) -> dict[str, Any]:
     detail: dict[str, Any] = {"id": stix_id if stix_id is not None else ""}
     if isinstance(version, int):
         if version != SINGLE_VERSION:
             detail["version"] = format_version(version)
+        elif date_added is not None:
+            # TAXII 2.1 section 3.4.2: an object without modified or created is versioned by
+            # its date_added.
+            detail["version"] = format_date_added(date_added)
     elif version is not None:
         detail["version"] = version
     detail["message"] = message
@@ -40,7 +46,7 @@ def render_status(
             failures.append(_detail(result.stix_id, result.version, result.refused))
         else:
             message = "added" if result.stored else "already present"
-            successes.append(_detail(result.stix_id, result.version, message))
+            successes.append(_detail(result.stix_id, result.version, message, result.date_added))
     status = {
         "id": status_id,
         "status": "complete",

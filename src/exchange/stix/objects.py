@@ -91,7 +91,7 @@ def check_object(item: Any) -> ObjectVersion | Refusal:
         if "created" in item:
             return refuse("missing required property 'spec_version'")
         spec_version = "2.1"
-    if spec_version not in _SUPPORTED_SPEC_VERSIONS:
+    if not isinstance(spec_version, str) or spec_version not in _SUPPORTED_SPEC_VERSIONS:
         return refuse(f"unsupported spec_version {_short(spec_version)}: this hub takes 2.1")
 
     created = item.get("created")
@@ -113,7 +113,12 @@ def check_object(item: Any) -> ObjectVersion | Refusal:
         version = created_us
 
     # Keys sorted: two submissions that differ only in key order are the same object version.
-    body = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+    try:
+        body = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # orjson refuses to write JSON nested deeper than 255 levels (or integers past 64 bits);
+        # no STIX object needs either.
+        return refuse("the object is nested too deeply or holds an integer out of range")
     return ObjectVersion(
         stix_id=stix_id,
         type=stix_type,

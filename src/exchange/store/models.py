@@ -139,6 +139,7 @@ class AddOutcome:
     version: int
     stored: bool
     refused: str | None = None
+    date_added: int | None = None  # in the target collection, when the version is there
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from exchange.errors import Conflict, StoreError
-from exchange.stix.objects import ObjectVersion
+from exchange.stix.objects import SINGLE_VERSION, ObjectVersion
 from exchange.stix.timestamps import now_us
 from exchange.store import schema
 from exchange.store.codec import decode_body, encode_body
@@ -72,8 +74,14 @@ def _collection(row: Any) -> Collection:
     )
 
 
-def _in_list(values: Sequence[object]) -> str:
-    return ",".join("?" * len(values))
+# A list bound as one JSON parameter: no limit on its length from SQLite's variable count.
+_IN_LIST = "IN (SELECT value FROM json_each(?))"
+# Up to this many audiences, a page is a merge of per-audience index range scans.
+_MERGE_AUDIENCES = 64
+
+
+def _json_list(values: Iterable[str] | Iterable[int]) -> str:
+    return orjson.dumps(sorted(values)).decode()
 
 
 def _version_clause(
@@ -84,24 +92,27 @@ def _version_clause(
         return "", []
     newer_or_older = (
         "NOT EXISTS (SELECT 1 FROM objects o2 JOIN placements p2 ON p2.object_pk = o2.pk "
-        f"WHERE o2.stix_id = o.stix_id AND o2.version {{op}} o.version "
-        f"AND p2.audience_pk IN ({_in_list(audiences)})"
+        "WHERE o2.stix_id = o.stix_id AND o2.version {op} o.version "
+        f"AND p2.audience_pk {_IN_LIST}"
     )
     spec_sql = ""
     spec_params: list[object] = []
     if spec_versions:
-        spec_sql = f" AND o2.spec_version IN ({_in_list(list(spec_versions))})"
-        spec_params = list(spec_versions)
+        spec_sql = f" AND o2.spec_version {_IN_LIST}"
+        spec_params = [_json_list(spec_versions)]
     alternatives: list[str] = []
     params: list[object] = []
     for wanted, op in ((selector.last, ">"), (selector.first, "<")):
         if wanted:
             alternatives.append(newer_or_older.format(op=op) + spec_sql + ")")
-            params.extend(audiences)
+            params.append(_json_list(audiences))
             params.extend(spec_params)
     if selector.exact:
-        alternatives.append(f"o.version IN ({_in_list(list(selector.exact))})")
-        params.extend(sorted(selector.exact))
+        # An object with neither modified nor created is versioned by its date_added.
+        alternatives.append(
+            f"(o.version {_IN_LIST} OR (o.version = {SINGLE_VERSION} AND p.date_added {_IN_LIST}))"
+        )
+        params.extend((_json_list(selector.exact), _json_list(selector.exact)))
     if not alternatives:
         return " AND 0", []
     return " AND (" + " OR ".join(alternatives) + ")", params
@@ -128,16 +139,16 @@ class _SqliteTransaction:
         )
         return pk
 
-    def _holders(self, stix_id: str, version: int) -> dict[int, bytes]:
-        """Collections (pk) in which this id and version is visible, with its digest there."""
+    def _holders(self, stix_id: str, version: int) -> dict[int, tuple[bytes, int]]:
+        """Collections (pk) in which this id and version is visible: its digest and date_added."""
         rows = self._db.execute(
-            "SELECT am.collection_pk, o.digest FROM objects o "
+            "SELECT am.collection_pk, o.digest, p.date_added FROM objects o "
             "JOIN placements p ON p.object_pk = o.pk "
             "JOIN audience_members am ON am.audience_pk = p.audience_pk "
             "WHERE o.stix_id = ? AND o.version = ?",
             (stix_id, version),
         ).fetchall()
-        return {int(pk): bytes(digest) for pk, digest in rows}
+        return {int(pk): (bytes(digest), int(added)) for pk, digest, added in rows}
 
     def _object_pk(self, obj: ObjectVersion) -> int:
         row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
@@ -190,18 +201,13 @@ class _SqliteTransaction:
             holders = self._holders(obj.stix_id, obj.version)
             held = None if target is None else holders.get(target.pk)
             if held is not None:
-                if held == obj.digest:
-                    outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
-                else:
-                    outcomes.append(
-                        AddOutcome(
-                            obj.stix_id,
-                            obj.version,
-                            stored=False,
-                            refused="a different object with this id and version is already "
-                            "in this collection",
-                        )
-                    )
+                digest, held_since = held
+                refused = None
+                if digest != obj.digest:
+                    refused = "a different object with this id and version is in this collection"
+                outcomes.append(
+                    AddOutcome(obj.stix_id, obj.version, False, refused, date_added=held_since)
+                )
                 continue
             members = [m for m in audience if m.pk not in holders]
             if not members:
@@ -215,9 +221,9 @@ class _SqliteTransaction:
                 "INSERT INTO placements (audience_pk, date_added, object_pk) VALUES (?, ?, ?)",
                 (audience_pk, clock, self._object_pk(obj)),
             )
+            outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True, date_added=clock))
             if date_added is None:
                 clock += 1
-            outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True))
         return outcomes
 
     def remove(
@@ -234,15 +240,13 @@ class _SqliteTransaction:
         spec_sql = ""
         spec_params: list[object] = []
         if spec_versions:
-            spec_sql = f" AND o.spec_version IN ({_in_list(list(spec_versions))})"
-            spec_params = [*sorted(spec_versions)]
+            spec_sql = f" AND o.spec_version {_IN_LIST}"
+            spec_params = [_json_list(spec_versions)]
         rows = self._db.execute(
             "SELECT p.seq, p.audience_pk, p.object_pk FROM placements p "
             "JOIN objects o ON o.pk = p.object_pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk IN ({_in_list(audiences)})"
-            + spec_sql
-            + version_sql,
-            [stix_id, *audiences, *spec_params, *version_params],
+            f"WHERE o.stix_id = ? AND p.audience_pk {_IN_LIST}" + spec_sql + version_sql,
+            [stix_id, _json_list(audiences), *spec_params, *version_params],
         ).fetchall()
         for seq, audience_pk, object_pk in rows:
             members = self._db.execute(
@@ -523,24 +527,25 @@ class SqliteStore:
             ("o.spec_version", query.spec_versions),
         ):
             if values:
-                filters.append(f"{column} IN ({_in_list(list(values))})")
-                params.extend(sorted(values))
+                filters.append(f"{column} {_IN_LIST}")
+                params.append(_json_list(values))
         version_sql, version_params = _version_clause(
             query.versions, audiences, query.spec_versions
         )
         where = "".join(f" AND {f}" for f in filters) + version_sql
         body = ", o.body" if with_bodies else ", NULL"
-        select = (
-            f"SELECT p.date_added, p.seq, o.stix_id, o.type, o.version, o.spec_version{body} "
-            "FROM placements p JOIN objects o ON o.pk = p.object_pk "
-            f"WHERE p.audience_pk = ?{where} ORDER BY p.date_added, p.seq LIMIT ?"
-        )
+        columns = f"p.date_added, p.seq, o.stix_id, o.type, o.version, o.spec_version{body}"
+        joined = "FROM placements p JOIN objects o ON o.pk = p.object_pk"
+        order = "ORDER BY p.date_added, p.seq LIMIT ?"
         fetch = limit + 1
+        sql: str
+        all_params: list[object]
         if len(audiences) == 1:
-            sql = select
-            all_params: list[object] = [audiences[0], *params, *version_params, fetch]
-        else:
+            sql = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
+            all_params = [audiences[0], *params, *version_params, fetch]
+        elif len(audiences) <= _MERGE_AUDIENCES:
             # One range scan per audience, merged: each is an index walk that stops at `fetch`.
+            select = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
             sql = (
                 " UNION ALL ".join(f"SELECT * FROM ({select})" for _ in audiences)
                 + " ORDER BY 1, 2 LIMIT ?"
@@ -549,6 +554,9 @@ class SqliteStore:
             for audience_pk in audiences:
                 all_params.extend((audience_pk, *params, *version_params, fetch))
             all_params.append(fetch)
+        else:
+            sql = f"SELECT {columns} {joined} WHERE p.audience_pk {_IN_LIST}{where} {order}"
+            all_params = [_json_list(audiences), *params, *version_params, fetch]
         rows = db.execute(sql, all_params).fetchall()
         more = len(rows) > limit
         placed = [
@@ -571,8 +579,8 @@ class SqliteStore:
             return False
         row = db.execute(
             "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk IN ({_in_list(audiences)}) LIMIT 1",
-            (stix_id, *audiences),
+            f"WHERE o.stix_id = ? AND p.audience_pk {_IN_LIST} LIMIT 1",
+            (stix_id, _json_list(audiences)),
         ).fetchone()
         return row is not None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ __all__ = ["ReadParams", "parse_read_params", "parse_version_selector"]
 
 _MATCH_FIELDS = {"id", "type", "version", "spec_version"}
 _MAX_VALUES = 1000
+_LIMIT = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ def parse_read_params(
     if len(limits) > 1:
         raise InvalidRequest("give limit once")
     if limits:
-        if not limits[0].isdigit() or len(limits[0]) > 9 or int(limits[0]) < 1:
+        if not _LIMIT.fullmatch(limits[0]) or int(limits[0]) < 1:
             raise InvalidRequest("limit must be a positive integer")
         limit = int(limits[0])
 

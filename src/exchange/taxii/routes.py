@@ -7,6 +7,7 @@ written into the envelope as the stored bytes, never parsed again.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -15,12 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from exchange.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
-from exchange.sharing.service import CollectionView, ObjectsPage
+from exchange.sharing.service import CollectionView, Hub, ObjectsPage
 from exchange.stix.objects import SINGLE_VERSION
 from exchange.stix.timestamps import format_date_added, format_version
-from exchange.store.models import PlacedObject
+from exchange.store.models import Account, PlacedObject, VersionSelector
 from exchange.taxii.auth import CurrentAccount, HubDep, current_account
-from exchange.taxii.filters import parse_read_params, parse_version_selector
+from exchange.taxii.filters import parse_read_params
 from exchange.taxii.media import STIX_21, TAXII_21, accepts_taxii, is_taxii_body
 
 __all__ = ["API_ROOT", "DISCOVERY", "build_router"]
@@ -166,18 +167,44 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
         """One collection (TAXII 2.1 section 5.2)."""
         return _json(_collection_resource(hub.collection_for(account, collection_id)))
 
+    def read_page(
+        request: Request,
+        account: Account,
+        hub: Hub,
+        collection_id: str,
+        *,
+        object_id: str | None = None,
+        allowed: frozenset[str],
+        with_bodies: bool,
+        scope: str,
+        all_versions: bool = False,
+    ) -> ObjectsPage:
+        params = parse_read_params(request.query_params.multi_items(), allowed=allowed)
+        query = params.query
+        if all_versions:
+            query = replace(query, versions=VersionSelector(last=False, all=True))
+        return hub.read(
+            account,
+            collection_id,
+            query,
+            object_id=object_id,
+            limit=params.limit,
+            next_cursor=params.next,
+            with_bodies=with_bodies,
+            scope=scope,
+        )
+
     @router.get(API_ROOT + "collections/{collection_id}/manifest/")
     def manifest(
         collection_id: str, request: Request, account: CurrentAccount, hub: HubDep
     ) -> Response:
         """The manifest of a collection (TAXII 2.1 section 5.3)."""
-        params = parse_read_params(request.query_params.multi_items(), allowed=_OBJECT_FILTERS)
-        page = hub.read(
+        page = read_page(
+            request,
             account,
+            hub,
             collection_id,
-            params.query,
-            limit=params.limit,
-            next_cursor=params.next,
+            allowed=_OBJECT_FILTERS,
             with_bodies=False,
             scope="manifest",
         )
@@ -188,13 +215,12 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
         collection_id: str, request: Request, account: CurrentAccount, hub: HubDep
     ) -> Response:
         """Objects of a collection (TAXII 2.1 section 5.4)."""
-        params = parse_read_params(request.query_params.multi_items(), allowed=_OBJECT_FILTERS)
-        page = hub.read(
+        page = read_page(
+            request,
             account,
+            hub,
             collection_id,
-            params.query,
-            limit=params.limit,
-            next_cursor=params.next,
+            allowed=_OBJECT_FILTERS,
             with_bodies=True,
             scope="objects",
         )
@@ -217,14 +243,13 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
         collection_id: str, object_id: str, request: Request, account: CurrentAccount, hub: HubDep
     ) -> Response:
         """One object's versions (TAXII 2.1 section 5.6)."""
-        params = parse_read_params(request.query_params.multi_items(), allowed=_ONE_OBJECT_FILTERS)
-        page = hub.read_object(
+        page = read_page(
+            request,
             account,
+            hub,
             collection_id,
-            object_id,
-            params.query,
-            limit=params.limit,
-            next_cursor=params.next,
+            object_id=object_id,
+            allowed=_ONE_OBJECT_FILTERS,
             with_bodies=True,
             scope="object",
         )
@@ -251,22 +276,16 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
         collection_id: str, object_id: str, request: Request, account: CurrentAccount, hub: HubDep
     ) -> Response:
         """The versions of one object (TAXII 2.1 section 5.8)."""
-        params = parse_read_params(request.query_params.multi_items(), allowed=_VERSIONS_FILTERS)
-        query = params.query
-        everything = parse_version_selector(["all"], default="all")
-        page = hub.read_object(
+        page = read_page(
+            request,
             account,
+            hub,
             collection_id,
-            object_id,
-            type(query)(
-                spec_versions=query.spec_versions,
-                versions=everything,
-                added_after=query.added_after,
-            ),
-            limit=params.limit,
-            next_cursor=params.next,
+            object_id=object_id,
+            allowed=_VERSIONS_FILTERS,
             with_bodies=False,
             scope="versions",
+            all_versions=True,
         )
         return _versions_response(page)
 
