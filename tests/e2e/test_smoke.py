@@ -20,7 +20,9 @@ def test_partner_push_reaches_recipient_country(hub: HubProcess, stix_data: Path
     server = Server(hub.discovery, user=partner.username, password=partner.token)
     assert [root.url for root in server.api_roots] == [hub.api_root]
 
-    inbox = Collection(hub.collection_url(partner.inbox), user=partner.username, password=partner.token)
+    inbox = Collection(
+        hub.collection_url(partner.inbox), user=partner.username, password=partner.token
+    )
     status = inbox.add_objects(bundle)
     assert (status.status, status.success_count, status.failure_count) == ("complete", 76, 0)
 
