@@ -11,16 +11,13 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from exchange.errors import Conflict, StoreError
-from exchange.stix.objects import SINGLE_VERSION, ObjectVersion
-from exchange.stix.timestamps import now_us
+from exchange.stix.objects import ObjectVersion
+from exchange.stix.timestamps import format_date_added, now_us
 from exchange.store import schema
 from exchange.store.codec import decode_body, encode_body
 from exchange.store.models import (
@@ -33,89 +30,22 @@ from exchange.store.models import (
     Page,
     PlacedObject,
     Position,
-    Role,
     StatusRecord,
     VersionSelector,
 )
+from exchange.store.sqlite_sql import (
+    ACCOUNT_COLUMNS,
+    CLOCK_KEY,
+    COLLECTION_COLUMNS,
+    IN_LIST,
+    MERGE_AUDIENCES,
+    account_from_row,
+    collection_from_row,
+    json_list,
+    version_clause,
+)
 
 __all__ = ["SqliteStore", "open_sqlite"]
-
-_ACCOUNT_COLUMNS = (
-    "id, username, role, display_name, country, credential_id, token_hash, active, created"
-)
-_COLLECTION_COLUMNS = "pk, id, kind, title, description, owner_account, country, created"
-_CLOCK_KEY = "clock"
-
-
-def _account(row: Any) -> Account:
-    return Account(
-        id=row[0],
-        username=row[1],
-        role=Role(row[2]),
-        display_name=row[3],
-        country=row[4],
-        credential_id=row[5],
-        token_hash=row[6],
-        active=bool(row[7]),
-        created=row[8],
-    )
-
-
-def _collection(row: Any) -> Collection:
-    return Collection(
-        pk=row[0],
-        id=row[1],
-        kind=CollectionKind(row[2]),
-        title=row[3],
-        description=row[4],
-        owner_account=row[5],
-        country=row[6],
-        created=row[7],
-    )
-
-
-# A list bound as one JSON parameter: no limit on its length from SQLite's variable count.
-_IN_LIST = "IN (SELECT value FROM json_each(?))"
-# Up to this many audiences, a page is a merge of per-audience index range scans.
-_MERGE_AUDIENCES = 64
-
-
-def _json_list(values: Iterable[str] | Iterable[int]) -> str:
-    return orjson.dumps(sorted(values)).decode()
-
-
-def _version_clause(
-    selector: VersionSelector, audiences: Sequence[int], spec_versions: frozenset[str]
-) -> tuple[str, list[object]]:
-    """SQL for TAXII ``match[version]`` over visible versions (TAXII 2.1 section 3.4.2)."""
-    if selector.all:
-        return "", []
-    newer_or_older = (
-        "NOT EXISTS (SELECT 1 FROM objects o2 JOIN placements p2 ON p2.object_pk = o2.pk "
-        "WHERE o2.stix_id = o.stix_id AND o2.version {op} o.version "
-        f"AND p2.audience_pk {_IN_LIST}"
-    )
-    spec_sql = ""
-    spec_params: list[object] = []
-    if spec_versions:
-        spec_sql = f" AND o2.spec_version {_IN_LIST}"
-        spec_params = [_json_list(spec_versions)]
-    alternatives: list[str] = []
-    params: list[object] = []
-    for wanted, op in ((selector.last, ">"), (selector.first, "<")):
-        if wanted:
-            alternatives.append(newer_or_older.format(op=op) + spec_sql + ")")
-            params.append(_json_list(audiences))
-            params.extend(spec_params)
-    if selector.exact:
-        # An object with neither modified nor created is versioned by its date_added.
-        alternatives.append(
-            f"(o.version {_IN_LIST} OR (o.version = {SINGLE_VERSION} AND p.date_added {_IN_LIST}))"
-        )
-        params.extend((_json_list(selector.exact), _json_list(selector.exact)))
-    if not alternatives:
-        return " AND 0", []
-    return " AND (" + " OR ".join(alternatives) + ")", params
 
 
 class _SqliteTransaction:
@@ -171,7 +101,7 @@ class _SqliteTransaction:
 
     def _next_time(self, count: int) -> int:
         """Reserve ``count`` strictly increasing date_added values; return the first."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_CLOCK_KEY,)).fetchone()
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (CLOCK_KEY,)).fetchone()
         last = int(row[0]) if row is not None else 0
         first = max(now_us(), last + 1)
         self._advance_clock(first + max(count, 1) - 1)
@@ -181,7 +111,7 @@ class _SqliteTransaction:
         self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
             "SET value = excluded.value WHERE CAST(value AS INTEGER) < excluded.value",
-            (_CLOCK_KEY, value),
+            (CLOCK_KEY, value),
         )
 
     def place(
@@ -236,17 +166,17 @@ class _SqliteTransaction:
         audiences = self._store.audiences_of(collection, self._db)
         if not audiences:
             return 0
-        version_sql, version_params = _version_clause(versions, audiences, spec_versions)
+        version_sql, version_params = version_clause(versions, audiences, spec_versions)
         spec_sql = ""
         spec_params: list[object] = []
         if spec_versions:
-            spec_sql = f" AND o.spec_version {_IN_LIST}"
-            spec_params = [_json_list(spec_versions)]
+            spec_sql = f" AND o.spec_version {IN_LIST}"
+            spec_params = [json_list(spec_versions)]
         rows = self._db.execute(
             "SELECT p.seq, p.audience_pk, p.object_pk FROM placements p "
             "JOIN objects o ON o.pk = p.object_pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk {_IN_LIST}" + spec_sql + version_sql,
-            [stix_id, _json_list(audiences), *spec_params, *version_params],
+            f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST}" + spec_sql + version_sql,
+            [stix_id, json_list(audiences), *spec_params, *version_params],
         ).fetchall()
         for seq, audience_pk, object_pk in rows:
             members = self._db.execute(
@@ -258,7 +188,7 @@ class _SqliteTransaction:
             if members:
                 self._db.execute(
                     "UPDATE placements SET audience_pk = ? WHERE seq = ?",
-                    (self._audience_pk([_collection(m) for m in members]), seq),
+                    (self._audience_pk([collection_from_row(m) for m in members]), seq),
                 )
             else:
                 self._db.execute("DELETE FROM placements WHERE seq = ?", (seq,))
@@ -297,7 +227,8 @@ class SqliteStore:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute("PRAGMA cache_size = -65536")
+            # 16 MiB of page cache per connection: each worker thread has its own connection.
+            connection.execute("PRAGMA cache_size = -16384")
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
@@ -340,7 +271,7 @@ class SqliteStore:
         try:
             with self.transaction() as tx:
                 tx._db.execute(
-                    f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         account.id,
                         account.username,
@@ -359,10 +290,10 @@ class SqliteStore:
     def _one_account(self, column: str, value: str) -> Account | None:
         row = (
             self._connection()
-            .execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?", (value,))
+            .execute(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?", (value,))
             .fetchone()
         )
-        return None if row is None else _account(row)
+        return None if row is None else account_from_row(row)
 
     def account(self, account_id: str) -> Account | None:
         return self._one_account("id", account_id)
@@ -375,9 +306,9 @@ class SqliteStore:
 
     def accounts(self) -> list[Account]:
         rows = self._connection().execute(
-            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY created, username"
+            f"SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created, username"
         )
-        return [_account(row) for row in rows]
+        return [account_from_row(row) for row in rows]
 
     def set_credential(self, account_id: str, credential_id: str, token_hash: str) -> None:
         with self.transaction() as tx:
@@ -449,18 +380,16 @@ class SqliteStore:
     def collection(self, collection_id: str) -> Collection | None:
         row = (
             self._connection()
-            .execute(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,)
-            )
+            .execute(f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,))
             .fetchone()
         )
-        return None if row is None else _collection(row)
+        return None if row is None else collection_from_row(row)
 
     def collections(self) -> list[Collection]:
         rows = self._connection().execute(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections ORDER BY pk"
+            f"SELECT {COLLECTION_COLUMNS} FROM collections ORDER BY pk"
         )
-        return [_collection(row) for row in rows]
+        return [collection_from_row(row) for row in rows]
 
     def set_grant(self, grant: Grant) -> None:
         collection = self.collection(grant.collection_id)
@@ -527,11 +456,9 @@ class SqliteStore:
             ("o.spec_version", query.spec_versions),
         ):
             if values:
-                filters.append(f"{column} {_IN_LIST}")
-                params.append(_json_list(values))
-        version_sql, version_params = _version_clause(
-            query.versions, audiences, query.spec_versions
-        )
+                filters.append(f"{column} {IN_LIST}")
+                params.append(json_list(values))
+        version_sql, version_params = version_clause(query.versions, audiences, query.spec_versions)
         where = "".join(f" AND {f}" for f in filters) + version_sql
         body = ", o.body" if with_bodies else ", NULL"
         columns = f"p.date_added, p.seq, o.stix_id, o.type, o.version, o.spec_version{body}"
@@ -543,7 +470,7 @@ class SqliteStore:
         if len(audiences) == 1:
             sql = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
             all_params = [audiences[0], *params, *version_params, fetch]
-        elif len(audiences) <= _MERGE_AUDIENCES:
+        elif len(audiences) <= MERGE_AUDIENCES:
             # One range scan per audience, merged: each is an index walk that stops at `fetch`.
             select = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
             sql = (
@@ -555,8 +482,8 @@ class SqliteStore:
                 all_params.extend((audience_pk, *params, *version_params, fetch))
             all_params.append(fetch)
         else:
-            sql = f"SELECT {columns} {joined} WHERE p.audience_pk {_IN_LIST}{where} {order}"
-            all_params = [_json_list(audiences), *params, *version_params, fetch]
+            sql = f"SELECT {columns} {joined} WHERE p.audience_pk {IN_LIST}{where} {order}"
+            all_params = [json_list(audiences), *params, *version_params, fetch]
         rows = db.execute(sql, all_params).fetchall()
         more = len(rows) > limit
         placed = [
@@ -579,8 +506,8 @@ class SqliteStore:
             return False
         row = db.execute(
             "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk {_IN_LIST} LIMIT 1",
-            (stix_id, _json_list(audiences)),
+            f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST} LIMIT 1",
+            (stix_id, json_list(audiences)),
         ).fetchone()
         return row is not None
 
@@ -606,8 +533,6 @@ class SqliteStore:
 
 
 def _now_text() -> str:
-    from exchange.stix.timestamps import format_date_added
-
     return format_date_added(now_us())
 
 
