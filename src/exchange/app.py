@@ -5,17 +5,21 @@ Nothing is built at import time; tests and ``exchange serve`` each call ``create
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from exchange import __version__
+from exchange.admin.partners import build_partner_router
 from exchange.admin.routes import build_admin_router
 from exchange.countries import load_countries
 from exchange.errors import ExchangeError
@@ -67,6 +71,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(422, "Invalid request body", problems[:500])
 
 
+async def _maintain(hub: Hub, every: float) -> None:
+    """Release ended embargoes and purge what retention no longer allows, every few seconds.
+
+    Each node may run this: the store's write transaction makes the steps safe to repeat.
+    """
+    while True:
+        await asyncio.sleep(every)
+        try:
+            released = await run_in_threadpool(hub.release_embargoes)
+            purged = await run_in_threadpool(hub.purge_expired)
+        except Exception:
+            log.exception("maintenance failed; retrying in %s s", every)
+            continue
+        if released or purged:
+            log.info("maintenance: %d objects released, %d placements purged", released, purged)
+
+
 def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     """The ASGI application for these settings."""
     service = hub or build_hub(settings)
@@ -74,9 +95,15 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if hub is None:
-            service.close()
+        worker = asyncio.create_task(_maintain(service, settings.maintenance_seconds))
+        try:
+            yield
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            if hub is None:
+                service.close()
 
     app = FastAPI(
         title=TITLE,
@@ -93,6 +120,7 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
         build_router(title=TITLE, description=DESCRIPTION, max_body_bytes=settings.max_body_bytes)
     )
     app.include_router(build_admin_router())
+    app.include_router(build_partner_router())
     app.add_exception_handler(ExchangeError, handle_exchange_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

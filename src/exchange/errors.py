@@ -19,6 +19,7 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "QuotaExceeded",
     "StoreError",
     "UnsupportedMediaType",
 ]
@@ -72,6 +73,12 @@ class PayloadTooLarge(ExchangeError):
     """A request body over the configured limit."""
 
     title = "Payload too large"
+
+
+class QuotaExceeded(ExchangeError):
+    """The caller has used up a quota (objects per day, say)."""
+
+    title = "Quota exceeded"
 
 
 class UnsupportedMediaType(ExchangeError):

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         description="Largest page served; a bigger `limit` is lowered to this (TAXII 2.1 3.4.2).",
     )
 
+    maintenance_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the server releases ended embargoes and purges expired objects.",
+    )
+
     @property
     def database_path(self) -> Path:
         """The SQLite database file inside the data directory."""

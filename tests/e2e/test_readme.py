@@ -25,6 +25,7 @@ def test_quickstart_runs_as_written(hub: HubProcess, tmp_path: Path) -> None:
     assert [kind for kind, _ in blocks] == ["bash", "python", "python", "bash"]
     (tmp_path / ".venv").symlink_to(PROJECT / ".venv")
     (tmp_path / "feeds").symlink_to(PROJECT / "feeds")
+    (tmp_path / "config").symlink_to(PROJECT / "config")
     env = dict(os.environ)
     env["EXCHANGE_DATA_DIR"] = str(hub.data_dir)
     env["EXCHANGE_CONFIG_DIR"] = str(CONFIG_DIR)

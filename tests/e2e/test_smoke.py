@@ -10,6 +10,8 @@ from taxii2client.v21 import Collection, Server
 from exchange.countries import country_collection_id
 from tests.support.server import HubProcess
 
+TLP2_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
 
 def test_partner_push_reaches_recipient_country(hub: HubProcess, stix_data: Path) -> None:
     partner = hub.accounts["demo-partner-a"]
@@ -31,5 +33,10 @@ def test_partner_push_reaches_recipient_country(hub: HubProcess, stix_data: Path
         user=analyst.username,
         password=analyst.token,
     )
-    got = france.get_objects(limit=1000)
-    assert {o["id"] for o in got["objects"]} == {o["id"] for o in bundle["objects"]}
+    got = {o["id"]: o for o in france.get_objects(limit=1000)["objects"]}
+    # demo-partner-a's agreement marks unmarked objects TLP:AMBER and ships that definition.
+    assert set(got) == {o["id"] for o in bundle["objects"]} | {TLP2_AMBER}
+    assert got[TLP2_AMBER]["name"] == "TLP:AMBER"
+    for sent in bundle["objects"]:
+        assert got[sent["id"]]["object_marking_refs"] == [TLP2_AMBER]
+        assert {k: v for k, v in got[sent["id"]].items() if k != "object_marking_refs"} == sent

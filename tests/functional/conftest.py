@@ -41,6 +41,7 @@ from exchange.settings import Settings
 from exchange.sharing.service import Hub
 from exchange.store.models import Account, Role
 from exchange.taxii.media import TAXII_21
+from tests.support.onboarding import onboard
 from tests.support.paths import CONFIG_DIR
 
 # Starlette 1.x prefers `httpx2` and warns (an error under this suite's filterwarnings) when its
@@ -212,12 +213,12 @@ def build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, None
     hub = build_hub(settings, create=True)
     app = create_app(settings, hub=hub)
 
-    owner = hub.create_account(Role.PARTNER, "p-owner", recipients=["FR"])
-    other = hub.create_account(Role.PARTNER, "p-other", recipients=["DE"])
+    owner = onboard(hub, "p-owner", ["FR"])
+    other = onboard(hub, "p-other", ["DE"])
     analyst_fr = hub.create_account(Role.ANALYST, "analyst-fr", country="FR")
     analyst_de = hub.create_account(Role.ANALYST, "analyst-de", country="DE")
     admin = hub.create_account(Role.ADMIN, "admin")
-    gone = hub.create_account(Role.PARTNER, "p-gone", recipients=["FR"])
+    gone = onboard(hub, "p-gone", ["FR"])
     assert owner.inbox is not None
     assert other.inbox is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.functional.conftest import World, assert_taxii_error, collection_url, envelope, indicator
+from tests.support.onboarding import FIRST_ADMIN, pass_through_terms, vet
 
 
 def test_only_admins_reach_the_admin_api(world: World) -> None:
@@ -25,13 +26,15 @@ def test_admin_creates_a_partner_whose_token_works_once_shown(world: World) -> N
     admin = world.actors["admin"].auth
     made = world.client.post(
         "/admin/accounts",
-        json={"role": "partner", "username": "api-partner", "recipients": ["FR"]},
+        json={"role": "partner", "username": "api-partner"},
         headers=admin,
     )
     assert made.status_code == 201, made.text
     body = made.json()
     assert body["token"].startswith("exh_")
     assert body["inbox_collection"]
+    vet(world.hub, "api-partner")
+    world.hub.set_agreement("api-partner", pass_through_terms(["FR"]), admin=FIRST_ADMIN)
     auth = {"Authorization": f"Bearer {body['token']}"}
     pushed = world.client.post(
         collection_url(body["inbox_collection"]) + "objects/",

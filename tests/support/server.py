@@ -8,12 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from exchange.partners.vetting import Criterion
+from tests.support.onboarding import pass_through_terms
 from tests.support.paths import CONFIG_DIR
 
 EXCHANGE = [sys.executable, "-m", "exchange.cli.main"]
@@ -126,19 +129,47 @@ class HubProcess:
         self.stop()
         self.start()
 
-    def create_account(self, role: str, name: str, *extra: str) -> Credential:
-        made = run_cli_json(
-            self.data_dir, "account", "create", "--role", role, "--name", name, "--json", *extra
+    def _admin_call(self, method: str, path: str, who: str, body: Any = None) -> Any:
+        response = requests.request(
+            method, self.base + path, json=body, auth=self.accounts[who].auth, timeout=60
         )
+        if response.status_code >= 300:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def create_account(self, role: str, name: str, *extra: str) -> Credential:
+        """A new account through the admin API (``extra``: ``--country CC`` for analysts)."""
+        body: dict[str, Any] = {"role": role, "username": name}
+        if "--country" in extra:
+            body["country"] = extra[extra.index("--country") + 1]
+        made = self._admin_call("POST", "/admin/accounts", "admin", body)
         credential = Credential(
             username=made["username"],
             token=made["token"],
             id=made["id"],
             role=made["role"],
             country=made["country"],
-            inbox=made["inbox"],
+            inbox=made["inbox_collection"],
         )
         self.accounts[name] = credential
+        return credential
+
+    def onboard_partner(
+        self, name: str, countries: Sequence[str], terms: dict[str, Any] | None = None
+    ) -> Credential:
+        """A new partner, vetted by two admins, active, under an agreement (pass-through
+        terms for ``countries`` unless ``terms`` are given)."""
+        credential = self.create_account("partner", name)
+        base = f"/admin/partners/{name}"
+        self._admin_call("POST", f"{base}/review", "admin", {})
+        for criterion in Criterion:
+            assessment = {"criterion": criterion.value, "finding": "met", "evidence": "test"}
+            self._admin_call("POST", f"{base}/review/assessments", "admin", assessment)
+        self._admin_call("POST", f"{base}/review/approve", "admin")
+        self._admin_call("POST", f"{base}/review/approve", "demo-reviewer")
+        self._admin_call("POST", f"{base}/activate", "admin")
+        agreement = {"terms": terms or pass_through_terms(countries)}
+        self._admin_call("PUT", f"{base}/agreement", "admin", agreement)
         return credential
 
 

@@ -34,9 +34,6 @@ class AccountCreate(BaseModel):
     username: str = Field(min_length=2, max_length=63)
     display_name: str | None = Field(default=None, max_length=200)
     country: str | None = Field(default=None, min_length=2, max_length=2)
-    recipients: list[str] = Field(
-        default_factory=list, description="Partners: member country codes to share with, or '*'."
-    )
 
 
 class AccountRead(BaseModel):
@@ -69,7 +66,6 @@ class AccountUpdate(BaseModel):
     """Changes to an account."""
 
     active: bool | None = None
-    recipients: list[str] | None = None
 
 
 class CollectionCreate(BaseModel):
@@ -139,14 +135,14 @@ def build_admin_router() -> APIRouter:
         return [_account(account) for account in hub.accounts()]
 
     @router.post("/accounts", status_code=201)
-    def create_account(body: AccountCreate, hub: HubDep) -> AccountIssued:
+    def create_account(body: AccountCreate, admin: AdminAccount, hub: HubDep) -> AccountIssued:
         """Create an account; the response carries its token, shown only this once."""
         issued = hub.create_account(
             body.role,
             body.username,
             display_name=body.display_name,
             country=body.country,
-            recipients=body.recipients,
+            actor=admin.username,
         )
         return AccountIssued(
             **_account(issued.account).model_dump(),
@@ -155,18 +151,20 @@ def build_admin_router() -> APIRouter:
         )
 
     @router.patch("/accounts/{username}")
-    def update_account(username: str, body: AccountUpdate, hub: HubDep) -> AccountRead:
-        """Enable or disable an account, or change whom a partner shares with."""
-        if body.recipients is not None:
-            hub.set_recipients(username, body.recipients)
+    def update_account(
+        username: str, body: AccountUpdate, admin: AdminAccount, hub: HubDep
+    ) -> AccountRead:
+        """Enable or disable an account."""
         if body.active is not None:
-            hub.set_active(username, body.active)
+            hub.set_active(username, body.active, actor=admin.username)
         return _account(hub.account_named(username))
 
     @router.post("/accounts/{username}/token")
-    def rotate_token(username: str, hub: HubDep) -> TokenIssued:
+    def rotate_token(username: str, admin: AdminAccount, hub: HubDep) -> TokenIssued:
         """Replace an account's token; the old one stops working at once."""
-        return TokenIssued(username=username, token=hub.rotate_token(username))
+        return TokenIssued(
+            username=username, token=hub.rotate_token(username, actor=admin.username)
+        )
 
     @router.get("/collections")
     def list_collections(hub: HubDep) -> list[CollectionRead]:
@@ -175,15 +173,27 @@ def build_admin_router() -> APIRouter:
         return [_collection(collection, sizes) for collection in hub.collections()]
 
     @router.post("/collections", status_code=201)
-    def create_collection(body: CollectionCreate, hub: HubDep) -> CollectionRead:
+    def create_collection(
+        body: CollectionCreate, admin: AdminAccount, hub: HubDep
+    ) -> CollectionRead:
         """Create a shared collection."""
-        collection = hub.create_shared_collection(body.title, description=body.description)
+        collection = hub.create_shared_collection(
+            body.title, description=body.description, actor=admin.username
+        )
         return _collection(collection, {})
 
     @router.put("/collections/{collection_id}/grants/{username}")
-    def grant(collection_id: str, username: str, body: GrantWrite, hub: HubDep) -> GrantRead:
+    def grant(
+        collection_id: str, username: str, body: GrantWrite, admin: AdminAccount, hub: HubDep
+    ) -> GrantRead:
         """Give an account read and/or write access to a shared collection."""
-        hub.grant(collection_id, username, read=body.can_read, write=body.can_write)
+        hub.grant(
+            collection_id,
+            username,
+            read=body.can_read,
+            write=body.can_write,
+            actor=admin.username,
+        )
         return GrantRead(
             collection_id=collection_id,
             username=username,

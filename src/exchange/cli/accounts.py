@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli.common import emit_json, fail_cleanly, open_hub
+from exchange.cli.common import emit_json, fail_cleanly, open_hub, operator
 from exchange.store.models import Role
 
 __all__ = ["account"]
-
-
-def _codes(value: str | None) -> list[str]:
-    if not value:
-        return []
-    return [code.strip().upper() if code.strip() != "*" else "*" for code in value.split(",")]
 
 
 @click.group()
@@ -26,11 +20,6 @@ def account() -> None:
 @click.option("--name", "username", required=True, help="User name (lower-case, 2-63 chars).")
 @click.option("--display-name", default=None, help="Human name, e.g. the organisation.")
 @click.option("--country", default=None, help="Analysts: ISO 3166-1 code of their country.")
-@click.option(
-    "--share-with",
-    default=None,
-    help="Partners: member countries that receive their submissions, e.g. FR,DE or '*' (all).",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print id, user name and token as JSON.")
 @click.pass_context
 @fail_cleanly
@@ -40,12 +29,12 @@ def create(
     username: str,
     display_name: str | None,
     country: str | None,
-    share_with: str | None,
     as_json: bool,
 ) -> None:
     """Create an account and print its token (shown only now; the hub keeps a hash).
 
-    A partner also gets an inbox collection to push to.
+    A partner also gets an inbox collection to push to; it starts as an applicant and may
+    submit once vetted (`exchange partner ...`) and under an agreement (`exchange agreement`).
     """
     hub = open_hub(ctx)
     issued = hub.create_account(
@@ -53,7 +42,7 @@ def create(
         username,
         display_name=display_name,
         country=country.upper() if country else None,
-        recipients=_codes(share_with),
+        actor=operator(),
     )
     result = {
         "id": issued.account.id,
@@ -107,7 +96,7 @@ def list_accounts(ctx: click.Context, as_json: bool) -> None:
 @fail_cleanly
 def rotate_token(ctx: click.Context, username: str) -> None:
     """Give USERNAME a new token; the old one stops working at once."""
-    token = open_hub(ctx).rotate_token(username)
+    token = open_hub(ctx).rotate_token(username, actor=operator())
     click.echo(f"new token for {username} (shown only now): {token}")
 
 
@@ -117,7 +106,7 @@ def rotate_token(ctx: click.Context, username: str) -> None:
 @fail_cleanly
 def disable(ctx: click.Context, username: str) -> None:
     """Disable USERNAME: its token stops working at once."""
-    open_hub(ctx).set_active(username, False)
+    open_hub(ctx).set_active(username, False, actor=operator())
     click.echo(f"{username} disabled")
 
 
@@ -127,16 +116,5 @@ def disable(ctx: click.Context, username: str) -> None:
 @fail_cleanly
 def enable(ctx: click.Context, username: str) -> None:
     """Enable USERNAME again."""
-    open_hub(ctx).set_active(username, True)
+    open_hub(ctx).set_active(username, True, actor=operator())
     click.echo(f"{username} enabled")
-
-
-@account.command("share")
-@click.argument("username")
-@click.option("--with", "share_with", required=True, help="Country codes, e.g. FR,DE, or '*'.")
-@click.pass_context
-@fail_cleanly
-def share(ctx: click.Context, username: str, share_with: str) -> None:
-    """Set the member countries that receive partner USERNAME's future submissions."""
-    codes = open_hub(ctx).set_recipients(username, _codes(share_with))
-    click.echo(f"{username} shares with: {', '.join(codes) or 'nobody'}")

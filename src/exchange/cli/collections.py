@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli.common import emit_json, fail_cleanly, open_hub
+from exchange.cli.common import emit_json, fail_cleanly, open_hub, operator
 
 __all__ = ["collection"]
 
@@ -22,7 +22,7 @@ def collection() -> None:
 @fail_cleanly
 def create(ctx: click.Context, title: str, description: str, as_json: bool) -> None:
     """Create a shared collection; give access with `exchange collection grant`."""
-    made = open_hub(ctx).create_shared_collection(title, description=description)
+    made = open_hub(ctx).create_shared_collection(title, description=description, actor=operator())
     if as_json:
         emit_json({"id": made.id, "title": made.title, "kind": made.kind.value})
     else:
@@ -38,7 +38,7 @@ def create(ctx: click.Context, title: str, description: str, as_json: bool) -> N
 @fail_cleanly
 def grant(ctx: click.Context, collection_id: str, username: str, read: bool, write: bool) -> None:
     """Give USERNAME access to the shared collection COLLECTION_ID."""
-    open_hub(ctx).grant(collection_id, username, read=read, write=write)
+    open_hub(ctx).grant(collection_id, username, read=read, write=write, actor=operator())
     click.echo(f"{username}: read={'yes' if read else 'no'} write={'yes' if write else 'no'}")
 
 

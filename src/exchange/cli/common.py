@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -15,7 +16,7 @@ from exchange.errors import ExchangeError
 from exchange.settings import Settings
 from exchange.sharing.service import Hub
 
-__all__ = ["emit_json", "fail_cleanly", "open_hub", "settings_from"]
+__all__ = ["emit_json", "fail_cleanly", "open_hub", "operator", "settings_from"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,3 +53,11 @@ def fail_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             sys.exit(1)
 
     return wrapper
+
+
+def operator() -> str:
+    """How changes made from the command line name their actor: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

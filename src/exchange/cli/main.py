@@ -11,6 +11,8 @@ from exchange.cli.accounts import account
 from exchange.cli.collections import collection
 from exchange.cli.database import db
 from exchange.cli.importing import import_medallion
+from exchange.cli.maintenance import changes, embargo, retention
+from exchange.cli.partners import agreement, partner
 from exchange.cli.serve import serve
 from exchange.cli.setup import init
 from exchange.settings import Settings
@@ -53,6 +55,11 @@ cli.add_command(account)
 cli.add_command(collection)
 cli.add_command(db)
 cli.add_command(import_medallion)
+cli.add_command(partner)
+cli.add_command(agreement)
+cli.add_command(changes)
+cli.add_command(embargo)
+cli.add_command(retention)
 
 
 def main() -> None:

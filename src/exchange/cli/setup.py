@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
-from exchange.cli.common import emit_json, fail_cleanly, open_hub, settings_from
+from exchange.cli.common import emit_json, fail_cleanly, open_hub, operator, settings_from
+from exchange.partners.vetting import Criterion, Finding, PartnerState
+from exchange.settings import Settings
 from exchange.sharing.service import Hub, IssuedAccount
 from exchange.store.models import Role
 
@@ -22,21 +24,18 @@ class _DemoAccount:
     role: Role
     display_name: str
     country: str | None = None
-    recipients: tuple[str, ...] = ()
 
 
+SECOND_ADMIN = "demo-reviewer"
 DEMO_ACCOUNTS = (
-    _DemoAccount(
-        "demo-partner-a",
-        Role.PARTNER,
-        "Demo Security Vendor",
-        recipients=("FR", "DE", "BR"),
-    ),
-    _DemoAccount("demo-partner-b", Role.PARTNER, "Demo Bank CERT", recipients=("FR",)),
+    _DemoAccount(SECOND_ADMIN, Role.ADMIN, "Demo second reviewer"),
+    _DemoAccount("demo-partner-a", Role.PARTNER, "Demo Security Vendor"),
+    _DemoAccount("demo-partner-b", Role.PARTNER, "Demo Bank CERT"),
     _DemoAccount("analyst-fr", Role.ANALYST, "Analyst, France", country="FR"),
     _DemoAccount("analyst-de", Role.ANALYST, "Analyst, Germany", country="DE"),
     _DemoAccount("analyst-br", Role.ANALYST, "Analyst, Brazil", country="BR"),
 )
+DEMO_EVIDENCE = "Demo world: stands in for the due-diligence file of a real partner."
 
 
 def _credential(issued: IssuedAccount) -> dict[str, Any]:
@@ -51,31 +50,50 @@ def _credential(issued: IssuedAccount) -> dict[str, Any]:
     }
 
 
-def _demo(hub: Hub) -> list[dict[str, Any]]:
+def vet_partner(hub: Hub, username: str, first_admin: str, second_admin: str) -> None:
+    """Take a partner through due diligence (two admins) to active, as the demo does."""
+    record = hub.partner(username)
+    if record.state is PartnerState.ACTIVE:
+        return
+    hub.open_review(username, admin=first_admin)
+    for criterion in Criterion:
+        hub.assess(username, criterion, Finding.MET, DEMO_EVIDENCE, admin=first_admin)
+    hub.approve_review(username, admin=first_admin)
+    hub.approve_review(username, admin=second_admin)
+    hub.activate_partner(username, admin=first_admin)
+
+
+def _demo(hub: Hub, settings: Settings, first_admin: str) -> list[dict[str, Any]]:
     made: list[dict[str, Any]] = []
+    existing = {a.username: a for a in hub.accounts()}
     for demo in DEMO_ACCOUNTS:
-        existing = {a.username: a for a in hub.accounts()}.get(demo.username)
-        if existing is None:
+        account = existing.get(demo.username)
+        if account is None:
             issued = hub.create_account(
                 demo.role,
                 demo.username,
                 display_name=demo.display_name,
                 country=demo.country,
-                recipients=demo.recipients,
+                actor=operator(),
             )
             made.append(_credential(issued))
         else:
-            token = hub.rotate_token(demo.username)
+            token = hub.rotate_token(demo.username, actor=operator())
+            inbox = next((c.id for c in hub.collections() if c.owner_account == account.id), None)
             made.append(
                 {
-                    "id": existing.id,
-                    "username": existing.username,
-                    "role": existing.role.value,
-                    "country": existing.country,
+                    "id": account.id,
+                    "username": account.username,
+                    "role": account.role.value,
+                    "country": account.country,
                     "token": token,
-                    "inbox": None,
+                    "inbox": inbox,
                 }
             )
+    for demo in DEMO_ACCOUNTS:
+        if demo.role is Role.PARTNER:
+            vet_partner(hub, demo.username, first_admin, SECOND_ADMIN)
+    hub.load_agreement_files(settings.config_dir / "demo" / "agreements", admin=first_admin)
     return made
 
 
@@ -96,8 +114,11 @@ def init(ctx: click.Context, demo: bool, as_json: bool) -> None:
     new_countries = hub.ensure_country_collections()
     admin = None
     if not any(account.role is Role.ADMIN for account in hub.accounts()):
-        admin = _credential(hub.create_account(Role.ADMIN, FIRST_ADMIN, display_name="Hub admin"))
-    demo_accounts = _demo(hub) if demo else []
+        admin = _credential(
+            hub.create_account(Role.ADMIN, FIRST_ADMIN, display_name="Hub admin", actor=operator())
+        )
+    first_admin = next(a.username for a in hub.accounts() if a.role is Role.ADMIN)
+    demo_accounts = _demo(hub, settings, first_admin) if demo else []
     if as_json:
         emit_json(
             {
@@ -120,4 +141,7 @@ def init(ctx: click.Context, demo: bool, as_json: bool) -> None:
         click.echo(f"demo {entry['role']:<8} {entry['username']:<16} {where}")
         click.echo(f"  token: {entry['token']}")
     if demo:
-        click.echo("demo-partner-a shares with FR, DE and BR; demo-partner-b with FR.")
+        click.echo(
+            "demo-partner-a shares with FR, DE and BR under its name; demo-partner-b with FR, "
+            "anonymously (agreements: config/demo/agreements/)."
+        )

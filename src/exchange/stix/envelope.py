@@ -14,11 +14,16 @@ import orjson
 from exchange.errors import InvalidEnvelope, PayloadTooLarge
 from exchange.stix.objects import ObjectVersion, Refusal, check_object
 
-__all__ = ["parse_envelope"]
+__all__ = ["parse_envelope", "parse_members"]
 
 
 def parse_envelope(raw: bytes, *, max_objects: int) -> Sequence[ObjectVersion | Refusal]:
     """Parse an envelope body into one result per member, in the order they were sent."""
+    return [check_object(member) for member in parse_members(raw, max_objects=max_objects)]
+
+
+def parse_members(raw: bytes, *, max_objects: int) -> list[Any]:
+    """The members of an envelope's ``objects`` list, as parsed JSON values."""
     try:
         document: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -32,4 +37,4 @@ def parse_envelope(raw: bytes, *, max_objects: int) -> Sequence[ObjectVersion | 
         raise PayloadTooLarge(
             f"the envelope carries {len(members)} objects; the limit is {max_objects}"
         )
-    return [check_object(member) for member in members]
+    return members

@@ -9,6 +9,8 @@ from enum import StrEnum
 __all__ = [
     "Account",
     "AddOutcome",
+    "AgreementVersion",
+    "Change",
     "Collection",
     "CollectionKind",
     "Grant",
@@ -18,6 +20,7 @@ __all__ = [
     "Position",
     "Role",
     "StatusRecord",
+    "Submission",
     "VersionSelector",
 ]
 
@@ -150,3 +153,43 @@ class StatusRecord:
     collection_id: str
     account_id: str
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementVersion:
+    """One version of a sharing agreement; ``terms`` is its JSON document."""
+
+    agreement_id: str
+    version: int
+    partner_account: str
+    status: str
+    terms: bytes
+    created_by: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One accepted POST of a partner, and the agreement version that decided it."""
+
+    partner_account: str
+    agreement_id: str
+    agreement_version: int
+    status_id: str
+    received_at: int
+    accepted: int
+    refused: int
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An administrative change: who did what to which entity, with before and after (JSON)."""
+
+    at: str
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: bytes | None
+    after: bytes | None
+    seq: int = 0

@@ -16,6 +16,8 @@ from exchange.stix.objects import ObjectVersion
 from exchange.store.models import (
     Account,
     AddOutcome,
+    AgreementVersion,
+    Change,
     Collection,
     CollectionKind,
     Grant,
@@ -23,6 +25,7 @@ from exchange.store.models import (
     Page,
     Position,
     StatusRecord,
+    Submission,
     VersionSelector,
 )
 
@@ -39,6 +42,7 @@ class Transaction(Protocol):
         *,
         target: Collection | None,
         date_added: int | None = None,
+        submission_pk: int | None = None,
     ) -> list[AddOutcome]:
         """Make each object visible to ``audience``, in order, and say what became of each.
 
@@ -63,6 +67,62 @@ class Transaction(Protocol):
 
     def save_status(self, record: StatusRecord) -> None:
         """Store a status resource (replacing one with the same id)."""
+        ...
+
+    def add_submission(self, submission: Submission) -> int:
+        """Record a submission; return its key for the placements it makes."""
+        ...
+
+    def add_usage(self, partner_account: str, day: str, objects: int) -> int:
+        """Count objects against a partner's daily quota; return the day's new total."""
+        ...
+
+    def embargo(
+        self,
+        objects: Sequence[ObjectVersion],
+        countries: Sequence[str],
+        *,
+        due_at: int,
+        submission_pk: int,
+    ) -> None:
+        """Hold objects for the collections of ``countries`` until ``due_at`` (µs)."""
+        ...
+
+    def release_embargoes(self, now: int) -> int:
+        """Place every held object whose embargo has ended; return how many were placed."""
+        ...
+
+    def cancel_embargoes(self, partner_account: str) -> int:
+        """Drop a partner's held redistribution; return how many objects it held."""
+        ...
+
+    def narrow_redistribution(
+        self, partner_account: str, keep: frozenset[str], *, placed: bool
+    ) -> int:
+        """Limit a partner's redistribution to the countries in ``keep``.
+
+        Held (embargoed) objects always narrow; with ``placed`` what was already placed in
+        country collections narrows too (an empty ``keep`` withdraws it all; the partner's
+        inbox keeps its own submissions). Returns the placements changed.
+        """
+        ...
+
+    def purge_before(self, partner_account: str, before: int) -> int:
+        """Delete the partner's placements (inbox and countries) added before ``before`` (µs)."""
+        ...
+
+    def save_partner(
+        self, account_id: str, state: str, vetted_until: str | None, record: bytes
+    ) -> None:
+        """Store a partner's lifecycle record (JSON)."""
+        ...
+
+    def add_agreement_version(self, agreement: AgreementVersion) -> None:
+        """Store the next version of an agreement; raises ``Conflict`` if the version exists."""
+        ...
+
+    def record_change(self, change: Change) -> None:
+        """Append an administrative change."""
         ...
 
 
@@ -110,12 +170,37 @@ class Store(Protocol):
         """Enable or disable an account."""
         ...
 
-    def set_recipients(self, account_id: str, countries: Sequence[str]) -> None:
-        """Replace the member countries (codes, or ``*`` for all) a partner shares with."""
+    # Partners and agreements --------------------------------------------------------------
+    def partner_record(self, account_id: str) -> bytes | None:
+        """A partner's lifecycle record (JSON), or None before its first review."""
         ...
 
-    def recipients(self, account_id: str) -> list[str]:
-        """The member countries (codes, or ``*``) a partner shares with."""
+    def partner_records(self) -> list[tuple[str, str, bytes]]:
+        """(account id, state, record JSON) of every partner with a record."""
+        ...
+
+    def agreement_versions(self, agreement_id: str) -> list[AgreementVersion]:
+        """Every version of one agreement, oldest first."""
+        ...
+
+    def current_agreement(self, partner_account: str) -> AgreementVersion | None:
+        """The newest version of the partner's agreement, or None."""
+        ...
+
+    def current_agreements(self) -> list[AgreementVersion]:
+        """The newest version of every agreement."""
+        ...
+
+    def usage(self, partner_account: str, day: str) -> int:
+        """Objects counted against the partner's quota on ``day`` (YYYY-MM-DD)."""
+        ...
+
+    def changes(self, entity: str | None = None, entity_id: str | None = None) -> list[Change]:
+        """Administrative changes, oldest first, optionally of one entity."""
+        ...
+
+    def submissions(self, partner_account: str) -> list[Submission]:
+        """A partner's submissions, oldest first."""
         ...
 
     # Collections ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from exchange.store.models import (
     StatusRecord,
     VersionSelector,
 )
+from exchange.store.sqlite_agreements import AgreementReads, AgreementWrites
 from exchange.store.sqlite_sql import (
     ACCOUNT_COLUMNS,
     CLOCK_KEY,
@@ -48,7 +49,7 @@ from exchange.store.sqlite_sql import (
 __all__ = ["SqliteStore", "open_sqlite"]
 
 
-class _SqliteTransaction:
+class _SqliteTransaction(AgreementWrites):
     """Write operations inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
 
     def __init__(self, store: SqliteStore, connection: sqlite3.Connection) -> None:
@@ -121,6 +122,7 @@ class _SqliteTransaction:
         *,
         target: Collection | None,
         date_added: int | None = None,
+        submission_pk: int | None = None,
     ) -> list[AddOutcome]:
         outcomes: list[AddOutcome] = []
         clock = self._next_time(len(objects)) if date_added is None else date_added
@@ -148,8 +150,9 @@ class _SqliteTransaction:
             if audience_pk is None:
                 audience_pk = audience_cache[member_key] = self._audience_pk(members)
             self._db.execute(
-                "INSERT INTO placements (audience_pk, date_added, object_pk) VALUES (?, ?, ?)",
-                (audience_pk, clock, self._object_pk(obj)),
+                "INSERT INTO placements (audience_pk, date_added, object_pk, submission_pk) "
+                "VALUES (?, ?, ?, ?)",
+                (audience_pk, clock, self._object_pk(obj), submission_pk),
             )
             outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True, date_added=clock))
             if date_added is None:
@@ -207,7 +210,7 @@ class _SqliteTransaction:
         )
 
 
-class SqliteStore:
+class SqliteStore(AgreementReads):
     """The store protocol on one SQLite database file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -320,21 +323,6 @@ class SqliteStore:
     def set_active(self, account_id: str, active: bool) -> None:
         with self.transaction() as tx:
             tx._db.execute("UPDATE accounts SET active = ? WHERE id = ?", (active, account_id))
-
-    def set_recipients(self, account_id: str, countries: Sequence[str]) -> None:
-        with self.transaction() as tx:
-            tx._db.execute("DELETE FROM partner_recipients WHERE account_id = ?", (account_id,))
-            tx._db.executemany(
-                "INSERT INTO partner_recipients (account_id, country) VALUES (?, ?)",
-                [(account_id, country) for country in sorted(set(countries))],
-            )
-
-    def recipients(self, account_id: str) -> list[str]:
-        rows = self._connection().execute(
-            "SELECT country FROM partner_recipients WHERE account_id = ? ORDER BY country",
-            (account_id,),
-        )
-        return [row[0] for row in rows]
 
     # Collections ---------------------------------------------------------------------------
     def add_collection(

@@ -30,6 +30,7 @@ STATUS_BY_ERROR: dict[type[errors.ExchangeError], int] = {
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
+    errors.QuotaExceeded: 429,
 }
 
 _AUTHENTICATE = 'Basic realm="exchange", charset="UTF-8", Bearer realm="exchange"'

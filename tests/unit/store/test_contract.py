@@ -283,7 +283,7 @@ def _account(username: str, role: Role = Role.PARTNER) -> Account:
     )
 
 
-def test_accounts_grants_and_recipients(store: Store) -> None:
+def test_accounts_and_grants(store: Store) -> None:
     partner = _account("p1")
     store.add_account(partner)
     with pytest.raises(Conflict):
@@ -302,11 +302,6 @@ def test_accounts_grants_and_recipients(store: Store) -> None:
     store.set_grant(Grant(shared.id, partner.id, can_read=True, can_write=True))
     assert store.grants_for_account(partner.id) == [Grant(shared.id, partner.id, True, True)]
     assert store.grants_for_collection(shared.id) == [Grant(shared.id, partner.id, True, True)]
-
-    store.set_recipients(partner.id, ["FR", "DE"])
-    assert store.recipients(partner.id) == ["DE", "FR"]
-    store.set_recipients(partner.id, ["*"])
-    assert store.recipients(partner.id) == ["*"]
 
 
 def test_collections_have_unique_ids(store: Store) -> None:

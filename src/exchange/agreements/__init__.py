@@ -1,0 +1,1 @@
+"""Sharing agreements: the versioned terms, their validation, and the policy engine (pure)."""

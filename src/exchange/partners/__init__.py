@@ -1,0 +1,1 @@
+"""Partners and their due diligence (pure)."""

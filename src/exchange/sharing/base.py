@@ -1,0 +1,81 @@
+"""What every part of the hub service shares: the store, the member countries, the clock,
+and the record of administrative changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from exchange.countries import MemberCountries
+from exchange.errors import NotFound
+from exchange.stix.timestamps import format_date_added, now_us
+from exchange.store.models import Account, Change
+from exchange.store.protocol import Store, Transaction
+
+__all__ = ["Clock", "HubBase"]
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HubBase:
+    """State shared by the parts of the hub service."""
+
+    def __init__(self, store: Store, countries: MemberCountries, *, clock: Clock | None = None):
+        self._store = store
+        self._countries = countries
+        self._clock = clock or _utc_now
+
+    @property
+    def countries(self) -> MemberCountries:
+        """The member countries the hub serves."""
+        return self._countries
+
+    def close(self) -> None:
+        """Release the store."""
+        self._store.close()
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    def _now_us(self) -> int:
+        if self._clock is _utc_now:
+            return now_us()
+        moment = self._clock() - datetime(1970, 1, 1, tzinfo=UTC)
+        return (moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds
+
+    def account_named(self, username: str) -> Account:
+        """An account by user name."""
+        account = self._store.account_by_username(username)
+        if account is None:
+            raise NotFound(f"no account {username!r}")
+        return account
+
+    def _record(
+        self,
+        tx: Transaction,
+        actor: str,
+        entity: str,
+        entity_id: str,
+        action: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Append an administrative change (who, when, what, before and after)."""
+        tx.record_change(
+            Change(
+                at=format_date_added(self._now_us()),
+                actor=actor,
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                before=None if before is None else orjson.dumps(before),
+                after=None if after is None else orjson.dumps(after),
+            )
+        )

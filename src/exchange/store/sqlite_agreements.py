@@ -1,0 +1,367 @@
+"""The SQLite store's part for agreements: partners, agreement versions, submissions,
+embargoes, quotas, retention and the change record. Mixed into the store and its transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from exchange.errors import Conflict
+from exchange.stix.objects import ObjectVersion
+from exchange.store.codec import decode_body
+from exchange.store.models import (
+    AddOutcome,
+    AgreementVersion,
+    Change,
+    Collection,
+    CollectionKind,
+    Submission,
+)
+from exchange.store.sqlite_sql import (
+    COLLECTION_COLUMNS,
+    IN_LIST,
+    collection_from_row,
+    json_list,
+)
+
+__all__ = ["AgreementReads", "AgreementWrites"]
+
+_AGREEMENT_COLUMNS = "agreement_id, version, partner_account, status, terms, created_by, created_at"
+_SUBMISSION_COLUMNS = (
+    "partner_account, agreement_id, agreement_version, status_id, received_at, accepted, refused"
+)
+_PARTNER_SUBMISSIONS = "SELECT pk FROM submissions WHERE partner_account = ?"
+
+
+def _agreement(row: Any) -> AgreementVersion:
+    return AgreementVersion(row[0], int(row[1]), row[2], row[3], bytes(row[4]), row[5], row[6])
+
+
+class AgreementWrites:
+    """Writes of the agreements part, inside a store transaction."""
+
+    _db: sqlite3.Connection
+
+    # Provided by the transaction class this is mixed into.
+    def _object_pk(self, obj: ObjectVersion) -> int:
+        raise NotImplementedError
+
+    def _audience_pk(self, members: Sequence[Collection]) -> int:
+        raise NotImplementedError
+
+    def place(
+        self,
+        audience: Sequence[Collection],
+        objects: Sequence[ObjectVersion],
+        *,
+        target: Collection | None,
+        date_added: int | None = None,
+        submission_pk: int | None = None,
+    ) -> list[AddOutcome]:
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------------------------------
+    def add_submission(self, submission: Submission) -> int:
+        cursor = self._db.execute(
+            f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                submission.partner_account,
+                submission.agreement_id,
+                submission.agreement_version,
+                submission.status_id,
+                submission.received_at,
+                submission.accepted,
+                submission.refused,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_usage(self, partner_account: str, day: str, objects: int) -> int:
+        self._db.execute(
+            "INSERT INTO quota_usage (partner_account, day, objects) VALUES (?, ?, ?) "
+            "ON CONFLICT (partner_account, day) DO UPDATE SET objects = objects + excluded.objects",
+            (partner_account, day, objects),
+        )
+        row = self._db.execute(
+            "SELECT objects FROM quota_usage WHERE partner_account = ? AND day = ?",
+            (partner_account, day),
+        ).fetchone()
+        return int(row[0])
+
+    def embargo(
+        self,
+        objects: Sequence[ObjectVersion],
+        countries: Sequence[str],
+        *,
+        due_at: int,
+        submission_pk: int,
+    ) -> None:
+        codes = json_list(countries)
+        self._db.executemany(
+            "INSERT INTO embargoed (due_at, object_pk, submission_pk, countries) "
+            "VALUES (?, ?, ?, ?)",
+            [(due_at, self._object_pk(obj), submission_pk, codes) for obj in objects],
+        )
+
+    def _country_collections(self, codes: Sequence[str]) -> list[Collection]:
+        rows = self._db.execute(
+            f"SELECT {COLLECTION_COLUMNS} FROM collections "
+            f"WHERE kind = ? AND country {IN_LIST} ORDER BY pk",
+            (CollectionKind.COUNTRY.value, json_list(codes)),
+        )
+        return [collection_from_row(row) for row in rows]
+
+    def release_embargoes(self, now: int) -> int:
+        rows = self._db.execute(
+            "SELECT e.pk, e.submission_pk, e.countries, o.stix_id, o.version, o.type, "
+            "o.spec_version, o.digest, o.body FROM embargoed e "
+            "JOIN objects o ON o.pk = e.object_pk WHERE e.due_at <= ? ORDER BY e.due_at, e.pk",
+            (now,),
+        ).fetchall()
+        groups: dict[tuple[int, str], list[ObjectVersion]] = {}
+        for _, submission_pk, countries, stix_id, version, kind, spec, digest, body in rows:
+            obj = ObjectVersion(stix_id, kind, version, spec, decode_body(body), bytes(digest))
+            groups.setdefault((submission_pk, countries), []).append(obj)
+        placed = 0
+        for (submission_pk, countries), objects in groups.items():
+            audience = self._country_collections(orjson.loads(countries))
+            if audience:
+                outcomes = self.place(audience, objects, target=None, submission_pk=submission_pk)
+                placed += sum(outcome.stored for outcome in outcomes)
+        self._db.executemany("DELETE FROM embargoed WHERE pk = ?", [(row[0],) for row in rows])
+        return placed
+
+    def _collect_orphans(self, object_pks: Sequence[int]) -> None:
+        self._db.executemany(
+            "DELETE FROM objects WHERE pk = ? "
+            "AND NOT EXISTS (SELECT 1 FROM placements WHERE object_pk = objects.pk) "
+            "AND NOT EXISTS (SELECT 1 FROM embargoed WHERE object_pk = objects.pk)",
+            [(pk,) for pk in set(object_pks)],
+        )
+
+    def cancel_embargoes(self, partner_account: str) -> int:
+        held = [
+            int(row[0])
+            for row in self._db.execute(
+                f"SELECT object_pk FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+                (partner_account,),
+            )
+        ]
+        self._db.execute(
+            f"DELETE FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+            (partner_account,),
+        )
+        self._collect_orphans(held)
+        return len(held)
+
+    def narrow_redistribution(
+        self, partner_account: str, keep: frozenset[str], *, placed: bool
+    ) -> int:
+        # What waits for its embargo is future redistribution: it always narrows.
+        for pk, countries in self._db.execute(
+            f"SELECT pk, countries FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+            (partner_account,),
+        ).fetchall():
+            remaining = [code for code in orjson.loads(countries) if code in keep]
+            self._db.execute(
+                "UPDATE embargoed SET countries = ? WHERE pk = ?", (json_list(remaining), pk)
+            )
+        if not placed:
+            return 0
+        changed = 0
+        audiences = [
+            int(row[0])
+            for row in self._db.execute(
+                "SELECT DISTINCT audience_pk FROM placements "
+                f"WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+                (partner_account,),
+            )
+        ]
+        freed: list[int] = []
+        for audience_pk in audiences:
+            members = [
+                collection_from_row(row)
+                for row in self._db.execute(
+                    f"SELECT {', '.join('c.' + c for c in COLLECTION_COLUMNS.split(', '))} "
+                    "FROM audience_members am JOIN collections c ON c.pk = am.collection_pk "
+                    "WHERE am.audience_pk = ?",
+                    (audience_pk,),
+                )
+            ]
+            kept = [m for m in members if m.kind is not CollectionKind.COUNTRY or m.country in keep]
+            if len(kept) == len(members):
+                continue
+            scope = f"audience_pk = ? AND submission_pk IN ({_PARTNER_SUBMISSIONS})"
+            if kept:
+                cursor = self._db.execute(
+                    f"UPDATE placements SET audience_pk = ? WHERE {scope}",
+                    (self._audience_pk(kept), audience_pk, partner_account),
+                )
+            else:
+                freed.extend(
+                    int(row[0])
+                    for row in self._db.execute(
+                        f"SELECT object_pk FROM placements WHERE {scope}",
+                        (audience_pk, partner_account),
+                    )
+                )
+                cursor = self._db.execute(
+                    f"DELETE FROM placements WHERE {scope}", (audience_pk, partner_account)
+                )
+            changed += cursor.rowcount
+        self._collect_orphans(freed)
+        return changed
+
+    def purge_before(self, partner_account: str, before: int) -> int:
+        rows = self._db.execute(
+            "SELECT seq, object_pk FROM placements "
+            f"WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) AND date_added < ?",
+            (partner_account, before),
+        ).fetchall()
+        self._db.executemany("DELETE FROM placements WHERE seq = ?", [(row[0],) for row in rows])
+        self._collect_orphans([int(row[1]) for row in rows])
+        return len(rows)
+
+    def save_partner(
+        self, account_id: str, state: str, vetted_until: str | None, record: bytes
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO partners (account_id, state, vetted_until, record) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, "
+            "vetted_until = excluded.vetted_until, record = excluded.record",
+            (account_id, state, vetted_until, record),
+        )
+
+    def add_agreement_version(self, agreement: AgreementVersion) -> None:
+        try:
+            self._db.execute(
+                f"INSERT INTO agreements ({_AGREEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    agreement.agreement_id,
+                    agreement.version,
+                    agreement.partner_account,
+                    agreement.status,
+                    agreement.terms,
+                    agreement.created_by,
+                    agreement.created_at,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                f"agreement {agreement.agreement_id} already has a version {agreement.version}"
+            ) from None
+
+    def record_change(self, change: Change) -> None:
+        self._db.execute(
+            "INSERT INTO changes (at, actor, entity, entity_id, action, before, after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.at,
+                change.actor,
+                change.entity,
+                change.entity_id,
+                change.action,
+                change.before,
+                change.after,
+            ),
+        )
+
+
+class AgreementReads:
+    """Reads of the agreements part."""
+
+    def _connection(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def partner_record(self, account_id: str) -> bytes | None:
+        row = (
+            self._connection()
+            .execute("SELECT record FROM partners WHERE account_id = ?", (account_id,))
+            .fetchone()
+        )
+        return None if row is None else bytes(row[0])
+
+    def partner_records(self) -> list[tuple[str, str, bytes]]:
+        rows = self._connection().execute(
+            "SELECT account_id, state, record FROM partners ORDER BY account_id"
+        )
+        return [(row[0], row[1], bytes(row[2])) for row in rows]
+
+    def agreement_versions(self, agreement_id: str) -> list[AgreementVersion]:
+        rows = self._connection().execute(
+            f"SELECT {_AGREEMENT_COLUMNS} FROM agreements WHERE agreement_id = ? ORDER BY version",
+            (agreement_id,),
+        )
+        return [_agreement(row) for row in rows]
+
+    def current_agreement(self, partner_account: str) -> AgreementVersion | None:
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT {_AGREEMENT_COLUMNS} FROM agreements WHERE partner_account = ? "
+                "ORDER BY pk DESC LIMIT 1",
+                (partner_account,),
+            )
+            .fetchone()
+        )
+        return None if row is None else _agreement(row)
+
+    def current_agreements(self) -> list[AgreementVersion]:
+        rows = self._connection().execute(
+            f"SELECT {_AGREEMENT_COLUMNS} FROM agreements a WHERE version = "
+            "(SELECT max(version) FROM agreements b WHERE b.agreement_id = a.agreement_id) "
+            "ORDER BY pk"
+        )
+        return [_agreement(row) for row in rows]
+
+    def usage(self, partner_account: str, day: str) -> int:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT objects FROM quota_usage WHERE partner_account = ? AND day = ?",
+                (partner_account, day),
+            )
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    def changes(self, entity: str | None = None, entity_id: str | None = None) -> list[Change]:
+        where = []
+        params: list[str] = []
+        if entity is not None:
+            where.append("entity = ?")
+            params.append(entity)
+        if entity_id is not None:
+            where.append("entity_id = ?")
+            params.append(entity_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._connection().execute(
+            "SELECT at, actor, entity, entity_id, action, before, after, seq FROM changes "
+            f"{clause} ORDER BY seq",
+            params,
+        )
+        return [
+            Change(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                None if row[5] is None else bytes(row[5]),
+                None if row[6] is None else bytes(row[6]),
+                int(row[7]),
+            )
+            for row in rows
+        ]
+
+    def submissions(self, partner_account: str) -> list[Submission]:
+        rows = self._connection().execute(
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE partner_account = ? ORDER BY pk",
+            (partner_account,),
+        )
+        return [Submission(*row) for row in rows]

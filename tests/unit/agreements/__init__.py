@@ -1,0 +1,1 @@
+"""Unit tests of the agreements package: markings, envelope facts, clauses, the engine."""
