@@ -408,7 +408,7 @@ def test_pages_merge_objects_of_several_partners(hub: HubProcess) -> None:
     france = collection(hub, analyst, country_collection_id("FR"))
     # demo-partner-a's agreement marks its objects TLP:AMBER and ships that definition first.
     tlp_amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
-    expected = [tlp_amber] + list(dict.fromkeys(o["id"] for _, objects in batches for o in objects))
+    expected = [tlp_amber, *list(dict.fromkeys(o["id"] for _, objects in batches for o in objects))]
     assert len(expected) == 18
 
     records = full_manifest(france)
