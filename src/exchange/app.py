@@ -24,6 +24,7 @@ from exchange.admin.routes import build_admin_router
 from exchange.countries import load_countries
 from exchange.errors import ExchangeError
 from exchange.settings import Settings
+from exchange.sharing.base import Clock
 from exchange.sharing.service import Hub
 from exchange.store.protocol import Store
 from exchange.store.sqlite import open_sqlite
@@ -41,8 +42,17 @@ DESCRIPTION = (
 )
 
 
-def build_hub(settings: Settings, *, create: bool = False, store: Store | None = None) -> Hub:
-    """The hub service over the configured store (made and migrated when ``create``)."""
+def build_hub(
+    settings: Settings,
+    *,
+    create: bool = False,
+    store: Store | None = None,
+    clock: Clock | None = None,
+) -> Hub:
+    """The hub service over the configured store (made and migrated when ``create``).
+
+    ``clock`` replaces the wall clock (tests of validity windows, lapses, embargoes).
+    """
     countries = load_countries(settings.config_dir)
     store = store or open_sqlite(settings.data_dir, create=create)
     return Hub(
@@ -51,6 +61,7 @@ def build_hub(settings: Settings, *, create: bool = False, store: Store | None =
         max_objects_per_envelope=settings.max_objects_per_envelope,
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
+        clock=clock,
     )
 
 
