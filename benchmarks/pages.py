@@ -324,7 +324,12 @@ class Run:
                     f"{response.status_code}: {raw[:800]!r}"
                 )
             status = orjson.loads(raw)
-            added = sum(1 for s in status.get("successes", []) if s.get("message") == "added")
+            # A message reads "added (accepted under agreement--...)" or "already present (...)".
+            added = sum(
+                1
+                for s in status.get("successes", [])
+                if str(s.get("message", "")).split(" (")[0] == "added"
+            )
             if (
                 status.get("status") != "complete"
                 or status.get("total_count") != len(batch)
