@@ -142,6 +142,8 @@ class _SqliteTransaction(AgreementWrites):
                 )
                 continue
             members = [m for m in audience if m.pk not in holders]
+            if submission_pk is not None and len(members) < len(audience):
+                self._co_deliver(obj, audience, holders, submission_pk)
             if not members:
                 outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
                 continue
@@ -195,11 +197,7 @@ class _SqliteTransaction(AgreementWrites):
                 )
             else:
                 self._db.execute("DELETE FROM placements WHERE seq = ?", (seq,))
-                self._db.execute(
-                    "DELETE FROM objects WHERE pk = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM placements WHERE object_pk = ?)",
-                    (object_pk, object_pk),
-                )
+                self._collect_orphans([object_pk])
         return len(rows)
 
     def save_status(self, record: StatusRecord) -> None:

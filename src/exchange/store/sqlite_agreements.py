@@ -5,7 +5,8 @@ embargoes, quotas, retention and the change record. Mixed into the store and its
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -65,6 +66,75 @@ class AgreementWrites:
         raise NotImplementedError
 
     # ---------------------------------------------------------------------------------------
+    def _co_deliver(
+        self,
+        obj: ObjectVersion,
+        audience: Sequence[Collection],
+        holders: Mapping[int, tuple[bytes, int]],
+        submission_pk: int,
+    ) -> None:
+        """Note that this submission delivers ``obj`` to members that already hold it."""
+        row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
+        if row is None:
+            return
+        self._db.executemany(
+            "INSERT OR IGNORE INTO co_deliveries (object_pk, collection_pk, submission_pk) "
+            "VALUES (?, ?, ?)",
+            [
+                (int(row[0]), member.pk, submission_pk)
+                for member in audience
+                if member.pk in holders and holders[member.pk][0] == obj.digest
+            ],
+        )
+
+    def _members(self, audience_pk: int) -> list[Collection]:
+        return [
+            collection_from_row(row)
+            for row in self._db.execute(
+                f"SELECT {', '.join('c.' + c for c in COLLECTION_COLUMNS.split(', '))} "
+                "FROM audience_members am JOIN collections c ON c.pk = am.collection_pk "
+                "WHERE am.audience_pk = ?",
+                (audience_pk,),
+            )
+        ]
+
+    def _hand_over(
+        self, partner_account: str, object_pk: int, date_added: int, dropped: Sequence[Collection]
+    ) -> None:
+        """Keep visible, under another partner's submission, what that partner co-delivered to
+        collections the given partner's placement is about to leave."""
+        if not dropped:
+            return
+        rows = self._db.execute(
+            "SELECT d.collection_pk, d.submission_pk FROM co_deliveries d "
+            "JOIN submissions s ON s.pk = d.submission_pk "
+            f"WHERE d.object_pk = ? AND d.collection_pk {IN_LIST} AND s.partner_account != ?",
+            (object_pk, json_list([c.pk for c in dropped]), partner_account),
+        ).fetchall()
+        by_submission: dict[int, list[Collection]] = defaultdict(list)
+        wanted = {c.pk: c for c in dropped}
+        for collection_pk, submission_pk in rows:
+            collection = wanted.get(int(collection_pk))
+            if collection is not None and collection not in by_submission[int(submission_pk)]:
+                by_submission[int(submission_pk)].append(collection)
+        taken: set[int] = set()
+        for submission_pk, candidates in by_submission.items():
+            collections = [c for c in candidates if c.pk not in taken]
+            if not collections:
+                continue
+            taken.update(c.pk for c in collections)
+            # The object has been visible there since date_added: it keeps that position.
+            self._db.execute(
+                "INSERT INTO placements (audience_pk, date_added, object_pk, submission_pk) "
+                "VALUES (?, ?, ?, ?)",
+                (self._audience_pk(collections), date_added, object_pk, submission_pk),
+            )
+            self._db.execute(
+                f"DELETE FROM co_deliveries WHERE object_pk = ? AND collection_pk {IN_LIST} "
+                "AND submission_pk = ?",
+                (object_pk, json_list([c.pk for c in collections]), submission_pk),
+            )
+
     def add_submission(self, submission: Submission) -> int:
         cursor = self._db.execute(
             f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -118,13 +188,26 @@ class AgreementWrites:
 
     def release_embargoes(self, now: int) -> int:
         rows = self._db.execute(
-            "SELECT e.pk, e.submission_pk, e.countries, o.stix_id, o.version, o.type, "
+            "SELECT e.pk, e.submission_pk, e.countries, e.object_pk, o.stix_id, o.version, o.type, "
             "o.spec_version, o.digest, o.body FROM embargoed e "
             "JOIN objects o ON o.pk = e.object_pk WHERE e.due_at <= ? ORDER BY e.due_at, e.pk",
             (now,),
         ).fetchall()
         groups: dict[tuple[int, str], list[ObjectVersion]] = {}
-        for _, submission_pk, countries, stix_id, version, kind, spec, digest, body in rows:
+        held: list[int] = []
+        for (
+            _,
+            submission_pk,
+            countries,
+            object_pk,
+            stix_id,
+            version,
+            kind,
+            spec,
+            digest,
+            body,
+        ) in rows:
+            held.append(int(object_pk))
             obj = ObjectVersion(stix_id, kind, version, spec, decode_body(body), bytes(digest))
             groups.setdefault((submission_pk, countries), []).append(obj)
         placed = 0
@@ -134,9 +217,11 @@ class AgreementWrites:
                 outcomes = self.place(audience, objects, target=None, submission_pk=submission_pk)
                 placed += sum(outcome.stored for outcome in outcomes)
         self._db.executemany("DELETE FROM embargoed WHERE pk = ?", [(row[0],) for row in rows])
+        self._collect_orphans(list(held))
         return placed
 
     def _collect_orphans(self, object_pks: Sequence[int]) -> None:
+        """Delete the objects no placement and no held redistribution refers to any more."""
         self._db.executemany(
             "DELETE FROM objects WHERE pk = ? "
             "AND NOT EXISTS (SELECT 1 FROM placements WHERE object_pk = objects.pk) "
@@ -184,19 +269,18 @@ class AgreementWrites:
         ]
         freed: list[int] = []
         for audience_pk in audiences:
-            members = [
-                collection_from_row(row)
-                for row in self._db.execute(
-                    f"SELECT {', '.join('c.' + c for c in COLLECTION_COLUMNS.split(', '))} "
-                    "FROM audience_members am JOIN collections c ON c.pk = am.collection_pk "
-                    "WHERE am.audience_pk = ?",
-                    (audience_pk,),
-                )
-            ]
+            members = self._members(audience_pk)
             kept = [m for m in members if m.kind is not CollectionKind.COUNTRY or m.country in keep]
             if len(kept) == len(members):
                 continue
             scope = f"audience_pk = ? AND submission_pk IN ({_PARTNER_SUBMISSIONS})"
+            dropped = [m for m in members if m not in kept]
+            for object_pk, added in self._db.execute(
+                f"SELECT object_pk, date_added FROM placements WHERE {scope} AND EXISTS "
+                "(SELECT 1 FROM co_deliveries d WHERE d.object_pk = placements.object_pk)",
+                (audience_pk, partner_account),
+            ).fetchall():
+                self._hand_over(partner_account, int(object_pk), int(added), dropped)
             if kept:
                 cursor = self._db.execute(
                     f"UPDATE placements SET audience_pk = ? WHERE {scope}",
@@ -214,15 +298,34 @@ class AgreementWrites:
                     f"DELETE FROM placements WHERE {scope}", (audience_pk, partner_account)
                 )
             changed += cursor.rowcount
+        # What this partner co-delivered to the countries it leaves, it no longer delivers.
+        self._db.execute(
+            f"DELETE FROM co_deliveries WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) "
+            "AND collection_pk IN (SELECT pk FROM collections WHERE kind = ? "
+            f"AND country NOT {IN_LIST})",
+            (partner_account, CollectionKind.COUNTRY.value, json_list(keep)),
+        )
         self._collect_orphans(freed)
         return changed
 
     def purge_before(self, partner_account: str, before: int) -> int:
         rows = self._db.execute(
-            "SELECT seq, object_pk FROM placements "
+            "SELECT seq, object_pk, date_added, audience_pk FROM placements "
             f"WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) AND date_added < ?",
             (partner_account, before),
         ).fetchall()
+        for _, object_pk, added, audience_pk in rows:
+            if self._db.execute(
+                "SELECT 1 FROM co_deliveries WHERE object_pk = ? LIMIT 1", (object_pk,)
+            ).fetchone():
+                self._hand_over(
+                    partner_account, int(object_pk), int(added), self._members(int(audience_pk))
+                )
+        self._db.execute(
+            "DELETE FROM co_deliveries WHERE submission_pk IN "
+            "(SELECT pk FROM submissions WHERE partner_account = ? AND received_at < ?)",
+            (partner_account, before),
+        )
         self._db.executemany("DELETE FROM placements WHERE seq = ?", [(row[0],) for row in rows])
         self._collect_orphans([int(row[1]) for row in rows])
         return len(rows)
