@@ -35,6 +35,8 @@ __all__ = ["build_hub", "create_app"]
 
 log = logging.getLogger("exchange")
 
+_PURGE_EVERY = 3600.0  # seconds between retention purges
+
 TITLE = "exchange"
 DESCRIPTION = (
     "Cyber-threat information exchange hub: vetted partners share STIX 2.1 with the police of "
@@ -83,15 +85,19 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _maintain(hub: Hub, every: float) -> None:
-    """Release ended embargoes and purge what retention no longer allows, every few seconds.
-
-    Each node may run this: the store's write transaction makes the steps safe to repeat.
+    """Release ended embargoes every few seconds, and purge what retention no longer allows
+    every hour. Each node may run this: the store's write transactions make it safe to repeat.
     """
+    loop = asyncio.get_running_loop()
+    last_purge = 0.0
     while True:
         await asyncio.sleep(every)
         try:
             released = await run_in_threadpool(hub.release_embargoes)
-            purged = await run_in_threadpool(hub.purge_expired)
+            purged = 0
+            if loop.time() - last_purge >= _PURGE_EVERY:
+                purged = await run_in_threadpool(hub.purge_expired)
+                last_purge = loop.time()
         except Exception:
             log.exception("maintenance failed; retrying in %s s", every)
             continue

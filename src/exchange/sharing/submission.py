@@ -262,6 +262,8 @@ class Submissions(PartnerAdmin):
 
         Partners that are suspended, lapsed or without an active agreement lose what they held.
         """
+        if not self._store.held_count():
+            return 0
         today = self._now().date()
         with self._store.transaction() as tx:
             for account, record in self.partners():

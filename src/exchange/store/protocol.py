@@ -191,6 +191,10 @@ class Store(Protocol):
         """The newest version of every agreement."""
         ...
 
+    def held_count(self) -> int:
+        """How many objects wait for an embargo to end."""
+        ...
+
     def usage(self, partner_account: str, day: str) -> int:
         """Objects counted against the partner's quota on ``day`` (YYYY-MM-DD)."""
         ...

@@ -422,6 +422,10 @@ class AgreementReads:
         )
         return [_agreement(row) for row in rows]
 
+    def held_count(self) -> int:
+        row = self._connection().execute("SELECT count(*) FROM embargoed").fetchone()
+        return int(row[0])
+
     def usage(self, partner_account: str, day: str) -> int:
         row = (
             self._connection()
