@@ -33,64 +33,15 @@ from types import MappingProxyType
 from typing import Any
 
 from exchange.agreements.terms import Category
+from exchange.stix.types import META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES
 
 __all__ = ["ATTACK_TYPES", "SCO_TYPES", "EnvelopeFacts", "category_of", "gather_facts"]
 
-# STIX 2.1 section 6: the STIX Cyber-observable Object types.
-SCO_TYPES = frozenset(
-    {
-        "artifact",
-        "autonomous-system",
-        "directory",
-        "domain-name",
-        "email-addr",
-        "email-message",
-        "file",
-        "ipv4-addr",
-        "ipv6-addr",
-        "mac-addr",
-        "mutex",
-        "network-traffic",
-        "process",
-        "software",
-        "url",
-        "user-account",
-        "windows-registry-key",
-        "x509-certificate",
-    }
-)
 # Evidence of attacks: sightings (5.2), observed data (4.14) and every SCO.
 ATTACK_TYPES = SCO_TYPES | {"sighting", "observed-data"}
 # The STIX 2.1 types that are not SCOs (sections 4, 5, 7); a custom type that is not one of
 # these and has no `created` is a custom SCO (SCOs carry no `created`, section 6.1).
-_NON_SCO_TYPES = frozenset(
-    {
-        "attack-pattern",
-        "campaign",
-        "course-of-action",
-        "grouping",
-        "identity",
-        "incident",
-        "indicator",
-        "infrastructure",
-        "intrusion-set",
-        "location",
-        "malware",
-        "malware-analysis",
-        "note",
-        "observed-data",
-        "opinion",
-        "report",
-        "threat-actor",
-        "tool",
-        "vulnerability",
-        "relationship",
-        "sighting",
-        "marking-definition",
-        "language-content",
-        "extension-definition",
-    }
-)
+_NON_SCO_TYPES = SDO_TYPES | SRO_TYPES | META_TYPES
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _SIGHTING_REFS = ("sighting_of_ref", "observed_data_refs", "where_sighted_refs")
 

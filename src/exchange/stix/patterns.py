@@ -18,37 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from exchange.stix.types import SCO_TYPES
+
 __all__ = [
-    "STANDARD_SCO_TYPES",
     "Comparison",
     "check_indicator_pattern",
     "check_pattern",
     "parse_pattern",
 ]
 
-# The 18 Cyber-observable Object types of STIX 2.1 section 6.
-STANDARD_SCO_TYPES = frozenset(
-    {
-        "artifact",
-        "autonomous-system",
-        "directory",
-        "domain-name",
-        "email-addr",
-        "email-message",
-        "file",
-        "ipv4-addr",
-        "ipv6-addr",
-        "mac-addr",
-        "mutex",
-        "network-traffic",
-        "process",
-        "software",
-        "url",
-        "user-account",
-        "windows-registry-key",
-        "x509-certificate",
-    }
-)
 
 # --- Lexer (section 9: constants, operators, whitespace) -------------------------------------
 #
@@ -471,7 +449,7 @@ def check_indicator_pattern(text: str) -> str | None:
         if problem is not None:
             return problem
         object_type = comparison.object_type
-        standard = object_type in STANDARD_SCO_TYPES
+        standard = object_type in SCO_TYPES
         if not standard and (not 3 <= len(object_type) <= 250 or not _TYPE_NAME.match(object_type)):
             return f"{_short(object_type)!r} is not a valid observable type name"
         prop = comparison.path[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from exchange.stix.patterns import STANDARD_SCO_TYPES
+from exchange.stix.types import SCO_TYPES as STANDARD_SCO_TYPES
 from exchange.stix.validation_checks import (
     Check,
     Problem,

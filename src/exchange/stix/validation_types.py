@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from exchange.stix.patterns import STANDARD_SCO_TYPES
+from exchange.stix.types import SCO_TYPES as STANDARD_SCO_TYPES
+from exchange.stix.types import SDO_TYPES
 from exchange.stix.validation_checks import (
     Check,
     Problem,
@@ -53,29 +54,6 @@ __all__ = [
     "words",
 ]
 
-SDO_TYPES = frozenset(
-    {
-        "attack-pattern",
-        "campaign",
-        "course-of-action",
-        "grouping",
-        "identity",
-        "incident",
-        "indicator",
-        "infrastructure",
-        "intrusion-set",
-        "location",
-        "malware",
-        "malware-analysis",
-        "note",
-        "observed-data",
-        "opinion",
-        "report",
-        "threat-actor",
-        "tool",
-        "vulnerability",
-    }
-)
 # Objects that are not SDOs or SCOs (section 5 relationships, section 7 meta objects, bundles).
 _NOT_SDO_OR_SCO = (
     "relationship",
