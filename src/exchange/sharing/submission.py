@@ -233,7 +233,13 @@ class Submissions(PartnerAdmin):
                         submission_pk=submission_pk,
                     )
             if plan.inbox:
-                tx.add_usage(account.id, today, len(plan.inbox))
+                total = tx.add_usage(account.id, today, len(plan.inbox))
+                if quota is not None and total > quota:
+                    # Another submission took the rest of the quota meanwhile: undo this one.
+                    raise QuotaExceeded(
+                        f"agreement {agreement.ref} allows {quota} objects a day; "
+                        f"this envelope would bring today's count to {total}"
+                    )
             lines = self._status_lines(plan, outcomes, agreement)
             status = render_status(status_id, requested_at, lines)
             tx.save_status(StatusRecord(status_id, inbox.id, account.id, status))
