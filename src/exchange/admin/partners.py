@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.admin.routes import AdminAccount, require_admin
 from exchange.partners.vetting import Criterion, Finding, PartnerRecord, record_to_dict
@@ -18,7 +18,13 @@ from exchange.taxii.auth import HubDep
 __all__ = ["build_partner_router"]
 
 
-class ReviewOpen(BaseModel):
+class _Request(BaseModel):
+    """A request body: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReviewOpen(_Request):
     """Open a due-diligence review."""
 
     revet_by: date | None = Field(
@@ -26,7 +32,7 @@ class ReviewOpen(BaseModel):
     )
 
 
-class AssessmentWrite(BaseModel):
+class AssessmentWrite(_Request):
     """A finding on one criterion."""
 
     criterion: Criterion
@@ -34,20 +40,20 @@ class AssessmentWrite(BaseModel):
     evidence: str = Field(min_length=1, max_length=4000)
 
 
-class Reason(BaseModel):
+class Reason(_Request):
     """Why (suspension, termination, rejection)."""
 
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AgreementWrite(BaseModel):
+class AgreementWrite(_Request):
     """The terms of the next agreement version (see AgreementTerms) and its status."""
 
     terms: dict[str, Any]
     status: AgreementStatus = AgreementStatus.ACTIVE
 
 
-class StatusWrite(BaseModel):
+class StatusWrite(_Request):
     """A new status for the agreement."""
 
     status: AgreementStatus

@@ -8,13 +8,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from exchange.errors import NotAllowed
 from exchange.store.models import Account, Collection, Role
 from exchange.taxii.auth import CurrentAccount, HubDep
 
 __all__ = ["build_admin_router"]
+
+
+class _Request(BaseModel):
+    """A request body: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def require_admin(account: CurrentAccount) -> Account:
@@ -27,7 +33,7 @@ def require_admin(account: CurrentAccount) -> Account:
 AdminAccount = Annotated[Account, Depends(require_admin)]
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(_Request):
     """A new account."""
 
     role: Role
@@ -62,13 +68,13 @@ class TokenIssued(BaseModel):
     token: str
 
 
-class AccountUpdate(BaseModel):
+class AccountUpdate(_Request):
     """Changes to an account."""
 
     active: bool | None = None
 
 
-class CollectionCreate(BaseModel):
+class CollectionCreate(_Request):
     """A new shared collection."""
 
     title: str = Field(min_length=1, max_length=200)
@@ -87,7 +93,7 @@ class CollectionRead(BaseModel):
     objects: int
 
 
-class GrantWrite(BaseModel):
+class GrantWrite(_Request):
     """Read and write access to a shared collection."""
 
     can_read: bool = True

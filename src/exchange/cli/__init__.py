@@ -1,7 +1,1 @@
-"""The ``exchange`` command line: one group, one module per area."""
-
-from __future__ import annotations
-
-from exchange.cli.main import main
-
-__all__ = ["main"]
+"""The ``exchange`` command line: one group (``exchange.cli.main``), one module per area."""

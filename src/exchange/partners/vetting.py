@@ -206,6 +206,8 @@ def approve(record: PartnerRecord, admin: str, now: datetime) -> PartnerRecord:
 def reject(record: PartnerRecord, admin: str, reason: str, now: datetime) -> PartnerRecord:
     """Close the open review as rejected; a first-time applicant goes back to applicant."""
     review = _open(record)
+    if not reason.strip():
+        raise VettingError("give a reason for the rejection")
     done = replace(review, outcome="rejected", note=reason)
     state = PartnerState.APPLICANT if record.state is PartnerState.UNDER_REVIEW else record.state
     return record._moved(state, "reject", admin, now.isoformat(), review=done, reason=reason)
@@ -251,7 +253,10 @@ def may_submit(record: PartnerRecord | None, today: date) -> str | None:
     if record.vetted_until is None:
         return "the partner has not been vetted"
     if date.fromisoformat(record.vetted_until) < today:
-        return f"the partner's due-diligence review lapsed on {record.vetted_until}"
+        return (
+            f"the partner's due-diligence review lapsed (re-vetting was due by "
+            f"{record.vetted_until})"
+        )
     return None
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from exchange.agreements.facts import gather_facts
@@ -76,6 +77,16 @@ def _closure(refs: set[str], made: Mapping[str, Mapping[str, Any]]) -> set[str]:
     return wanted
 
 
+def _outside_validity(agreement: AgreementView, now: datetime) -> str | None:
+    """Why an agreement is not in force at ``now`` (its validity window), or None."""
+    terms = agreement.terms
+    if now < terms.valid_from:
+        return f"agreement {agreement.ref} starts {terms.valid_from}"
+    if terms.valid_until is not None and now >= terms.valid_until:
+        return f"agreement {agreement.ref} expired {terms.valid_until}"
+    return None
+
+
 def checked_member(member: Any) -> ObjectVersion | Refusal:
     """Structure first (every stored object passes it), then the STIX 2.1 rules."""
     checked = check_object(member)
@@ -118,14 +129,9 @@ class Submissions(PartnerAdmin):
                 f"submissions are refused: agreement {agreement.ref} is {agreement.status.value}"
             )
         terms = agreement.terms
-        if now < terms.valid_from:
-            raise NotAllowed(
-                f"submissions are refused: agreement {agreement.ref} starts {terms.valid_from}"
-            )
-        if terms.valid_until is not None and now >= terms.valid_until:
-            raise NotAllowed(
-                f"submissions are refused: agreement {agreement.ref} expired {terms.valid_until}"
-            )
+        outside = _outside_validity(agreement, now)
+        if outside is not None:
+            raise NotAllowed(f"submissions are refused: {outside}")
         limit = terms.quotas.max_envelope_bytes
         if limit is not None and body_size > limit:
             raise PayloadTooLarge(
@@ -172,7 +178,8 @@ class Submissions(PartnerAdmin):
             plan.routes[item.audience].append((index, shared))
             plan.refs[item.audience] |= _refs(item.obj)
             wait = f" after a {terms.embargo_hours:g} h embargo" if terms.embargo_hours else ""
-            plan.notes.append(f"to {len(item.audience)} member countries{wait}")
+            count = len(item.audience)
+            plan.notes.append(f"to {count} member {'country' if count == 1 else 'countries'}{wait}")
         if plan.routes:
             made = {str(obj["id"]): obj for obj in hub_objects(ctx)}
             for audience, routed in plan.routes.items():
@@ -270,12 +277,15 @@ class Submissions(PartnerAdmin):
         """
         if not self._store.held_count():
             return 0
-        today = self._now().date()
+        now = self._now()
         with self._store.transaction() as tx:
             for account, record in self.partners():
                 agreement = self.current_agreement(account.id)
-                allowed = may_submit(record, today) is None and (
-                    agreement is not None and agreement.status is AgreementStatus.ACTIVE
+                allowed = (
+                    may_submit(record, now.date()) is None
+                    and agreement is not None
+                    and agreement.status is AgreementStatus.ACTIVE
+                    and _outside_validity(agreement, now) is None
                 )
                 if not allowed:
                     tx.cancel_embargoes(account.id)
