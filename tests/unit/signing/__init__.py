@@ -1,0 +1,1 @@
+"""Unit tests of the signing package: Content-Digest, keys, RFC 9421 verification, the client."""
