@@ -14,6 +14,7 @@ __all__ = [
     "Collection",
     "CollectionKind",
     "Grant",
+    "HubKey",
     "ObjectQuery",
     "Page",
     "PlacedObject",
@@ -193,3 +194,16 @@ class Change:
     before: bytes | None
     after: bytes | None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HubKey:
+    """One of the hub's own signing keys (PEM), for ``purpose`` "responses" or "audit"."""
+
+    key_id: str
+    purpose: str
+    algorithm: str
+    private_key: bytes
+    public_key: bytes
+    created_at: str
+    retired_at: str | None = None

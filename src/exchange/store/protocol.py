@@ -21,6 +21,7 @@ from exchange.store.models import (
     Collection,
     CollectionKind,
     Grant,
+    HubKey,
     ObjectQuery,
     Page,
     Position,
@@ -168,6 +169,15 @@ class Store(Protocol):
 
     def set_active(self, account_id: str, active: bool) -> None:
         """Enable or disable an account."""
+        ...
+
+    # The hub's own keys ----------------------------------------------------------------------
+    def hub_keys(self, purpose: str | None = None) -> list[HubKey]:
+        """Every hub key (current and retired), oldest first, optionally of one purpose."""
+        ...
+
+    def add_hub_key(self, key: HubKey) -> None:
+        """Store a new hub key, retiring the purpose's previous current key."""
         ...
 
     # Partners and agreements --------------------------------------------------------------

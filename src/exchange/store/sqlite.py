@@ -34,6 +34,7 @@ from exchange.store.models import (
     VersionSelector,
 )
 from exchange.store.sqlite_agreements import AgreementReads, AgreementWrites
+from exchange.store.sqlite_hubkeys import HubKeyStore
 from exchange.store.sqlite_sql import (
     ACCOUNT_COLUMNS,
     CLOCK_KEY,
@@ -208,7 +209,7 @@ class _SqliteTransaction(AgreementWrites):
         )
 
 
-class SqliteStore(AgreementReads):
+class SqliteStore(AgreementReads, HubKeyStore):
     """The store protocol on one SQLite database file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
