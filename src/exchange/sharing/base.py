@@ -11,8 +11,9 @@ import orjson
 
 from exchange.countries import MemberCountries
 from exchange.errors import NotFound
+from exchange.signing.keys import generate_private_key, private_key_pem, public_key_info
 from exchange.stix.timestamps import format_date_added, now_us
-from exchange.store.models import Account, Change
+from exchange.store.models import Account, Change, HubKey
 from exchange.store.protocol import Store, Transaction
 
 __all__ = ["Clock", "HubBase"]
@@ -49,6 +50,30 @@ class HubBase:
             return now_us()
         moment = self._clock() - datetime(1970, 1, 1, tzinfo=UTC)
         return (moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds
+
+    def hub_key(self, purpose: str) -> HubKey:
+        """The hub's current Ed25519 key for ``purpose`` ("responses" or "audit"), made on
+        first use. Its private half lives in the store, like the cursor key."""
+        current = [key for key in self._store.hub_keys(purpose) if key.retired_at is None]
+        if current:
+            return current[-1]
+        return self.rotate_hub_key(purpose)
+
+    def rotate_hub_key(self, purpose: str) -> HubKey:
+        """Make a new hub key for ``purpose``; the previous one is retired but still listed
+        (at the well-known endpoint) so what it signed can be checked."""
+        private = generate_private_key("ed25519")
+        info = public_key_info(private.public_key())
+        key = HubKey(
+            key_id=info.key_id,
+            purpose=purpose,
+            algorithm=info.algorithm,
+            private_key=private_key_pem(private),
+            public_key=info.pem().encode(),
+            created_at=format_date_added(self._now_us()),
+        )
+        self._store.add_hub_key(key)
+        return key
 
     def account_named(self, username: str) -> Account:
         """An account by user name."""
