@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exchange import __version__
+from exchange.admin.audit import build_audit_router
+from exchange.admin.keys import build_key_router
 from exchange.admin.partners import build_partner_router
 from exchange.admin.routes import build_admin_router
 from exchange.countries import load_countries
@@ -30,12 +32,15 @@ from exchange.store.protocol import Store
 from exchange.store.sqlite import open_sqlite
 from exchange.taxii.errors import error_response, handle_exchange_error, handle_unexpected
 from exchange.taxii.routes import build_router
+from exchange.taxii.signatures import ResponseSigner, ResponseSigningMiddleware
+from exchange.taxii.well_known import build_well_known_router
 
 __all__ = ["build_hub", "create_app"]
 
 log = logging.getLogger("exchange")
 
 _PURGE_EVERY = 3600.0  # seconds between retention purges
+_HEAD_EVERY = 60.0  # seconds between signed audit tree heads (when the log grew)
 
 TITLE = "exchange"
 DESCRIPTION = (
@@ -64,6 +69,7 @@ def build_hub(
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         clock=clock,
+        signature_max_skew_seconds=settings.signature_max_skew_seconds,
     )
 
 
@@ -90,6 +96,7 @@ async def _maintain(hub: Hub, every: float) -> None:
     """
     loop = asyncio.get_running_loop()
     last_purge = 0.0
+    last_head = 0.0
     while True:
         await asyncio.sleep(every)
         try:
@@ -98,6 +105,9 @@ async def _maintain(hub: Hub, every: float) -> None:
             if loop.time() - last_purge >= _PURGE_EVERY:
                 purged = await run_in_threadpool(hub.purge_expired)
                 last_purge = loop.time()
+            if loop.time() - last_head >= _HEAD_EVERY:
+                await run_in_threadpool(hub.publish_tree_head)
+                last_head = loop.time()
         except Exception:
             log.exception("maintenance failed; retrying in %s s", every)
             continue
@@ -109,6 +119,7 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     """The ASGI application for these settings."""
     service = hub or build_hub(settings)
     service.ensure_country_collections()
+    service.hub_key("audit")  # made now, not by the first tree head the maintenance loop signs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +149,14 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     )
     app.include_router(build_admin_router())
     app.include_router(build_partner_router())
+    app.include_router(build_key_router())
+    app.include_router(build_audit_router())
+    app.include_router(build_well_known_router())
+    app.add_middleware(
+        ResponseSigningMiddleware,
+        signer=ResponseSigner(service, check_every=settings.response_key_check_seconds),
+        public_url=app.state.public_url,
+    )
     app.add_exception_handler(ExchangeError, handle_exchange_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -52,10 +52,27 @@ class Settings(BaseSettings):
         description="Largest page served; a bigger `limit` is lowered to this (TAXII 2.1 3.4.2).",
     )
 
+    signature_max_skew_seconds: int = Field(
+        default=300,
+        ge=1,
+        description=(
+            "How far a signature's `created` may be from the hub's clock, either way; nonces "
+            "are remembered for this long (replay protection)."
+        ),
+    )
+
     maintenance_seconds: float = Field(
         default=10.0,
         gt=0,
         description="How often the server releases ended embargoes and purges expired objects.",
+    )
+    response_key_check_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How often each server process re-reads the hub's response-signing key, so a "
+            "rotation (`exchange hub-key rotate`) reaches it within this time."
+        ),
     )
 
     @property

@@ -522,6 +522,7 @@ purpose = "Exchange of threat information"
 categories = ["threat", "attack"]
 embargo_hours = 0
 past_objects = "keep"
+signatures_required = false  # this test posts unsigned
 
 [terms.tlp]
 default = "amber"

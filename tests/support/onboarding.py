@@ -26,6 +26,8 @@ def pass_through_terms(countries: Sequence[str], **overrides: Any) -> dict[str, 
         "victim_data": "redact",
         "tlp": {"default": None, "highest_accepted": "red", "never_redistribute": ["red"]},
         "recipients": {"countries": list(countries)},
+        # TAXII tests post unsigned; signing has its own tests (test_keys_*, test_signed_push).
+        "signatures_required": False,
     }
     terms.update(overrides)
     return terms

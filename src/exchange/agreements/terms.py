@@ -156,6 +156,13 @@ class AgreementTerms(_Clause):
         default=PastObjects.KEEP,
         description="On suspension, end or narrowing: keep or withdraw what was redistributed.",
     )
+    signatures_required: bool = Field(
+        default=True,
+        description=(
+            "Every envelope must carry an HTTP message signature (RFC 9421) by one of the "
+            "partner's registered keys; the signed bytes are kept as evidence."
+        ),
+    )
 
     @field_validator("valid_from", "valid_until")
     @classmethod

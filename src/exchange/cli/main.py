@@ -8,13 +8,19 @@ import click
 
 from exchange import __version__
 from exchange.cli.accounts import account
+from exchange.cli.audit import audit
 from exchange.cli.collections import collection
 from exchange.cli.database import db
+from exchange.cli.evidence import evidence
+from exchange.cli.hubkeys import hub_key
 from exchange.cli.importing import import_medallion
+from exchange.cli.keys import key
 from exchange.cli.maintenance import changes, embargo, retention
 from exchange.cli.partners import agreement, partner
+from exchange.cli.push import push
 from exchange.cli.serve import serve
 from exchange.cli.setup import init
+from exchange.cli.verify import verify
 from exchange.settings import Settings
 
 __all__ = ["cli", "main"]
@@ -60,6 +66,12 @@ cli.add_command(agreement)
 cli.add_command(changes)
 cli.add_command(embargo)
 cli.add_command(retention)
+cli.add_command(audit)
+cli.add_command(key)
+cli.add_command(evidence)
+cli.add_command(push)
+cli.add_command(hub_key)
+cli.add_command(verify)
 
 
 def main() -> None:

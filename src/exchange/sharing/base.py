@@ -104,3 +104,17 @@ class HubBase:
                 after=None if after is None else orjson.dumps(after),
             )
         )
+        self._audit_change(tx, actor, entity, entity_id, action, before, after)
+
+    def _audit_change(
+        self,
+        tx: Transaction,
+        actor: str,
+        entity: str,
+        entity_id: str,
+        action: str,
+        before: Any,
+        after: Any,
+    ) -> None:
+        """Log the change in the audit log (provided by ``exchange.sharing.audit.AuditLog``)."""
+        raise NotImplementedError

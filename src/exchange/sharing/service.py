@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from exchange.accounts.tokens import TokenVerifier, parse_token
 from exchange.countries import MemberCountries
@@ -22,9 +23,11 @@ from exchange.errors import AuthenticationFailed, InvalidRequest, NotAllowed, No
 from exchange.partners.vetting import may_submit
 from exchange.sharing.access import Access, access_to
 from exchange.sharing.accounts import IssuedAccount
+from exchange.sharing.audit import AuditLog
 from exchange.sharing.base import Clock
 from exchange.sharing.cursors import CursorSealer
 from exchange.sharing.importing import MedallionImports
+from exchange.sharing.keys import KeyAdmin, SignedRequest
 from exchange.sharing.status import line_for, render_status
 from exchange.sharing.submission import Submissions, checked_member
 from exchange.stix.envelope import parse_members
@@ -66,7 +69,7 @@ class ObjectsPage:
     next: str | None
 
 
-class Hub(Submissions, MedallionImports):
+class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
     """The hub's use cases: TAXII reads and writes here, administration in the parts it joins."""
 
     def __init__(
@@ -78,8 +81,10 @@ class Hub(Submissions, MedallionImports):
         default_page_size: int = 100,
         max_page_size: int = 1000,
         clock: Clock | None = None,
+        signature_max_skew_seconds: int = 300,
     ) -> None:
         super().__init__(store, countries, clock=clock)
+        self._signature_skew = timedelta(seconds=signature_max_skew_seconds)
         self._max_objects = max_objects_per_envelope
         self._default_page = default_page_size
         self._max_page = max_page_size
@@ -179,6 +184,7 @@ class Hub(Submissions, MedallionImports):
         cursor = None
         if page.more and page.rows:
             cursor = self._sealer.seal(page.rows[-1].position, view.id, query, scope)
+        self._audit_read(account, view.id, scope, page.rows)
         return ObjectsPage(rows=page.rows, more=page.more, next=cursor)
 
     def status(self, account: Account, status_id: str) -> bytes:
@@ -189,15 +195,22 @@ class Hub(Submissions, MedallionImports):
         return record.body
 
     # Writing -------------------------------------------------------------------------------
-    def add_objects(self, account: Account, collection_id: str, body: bytes) -> bytes:
+    def add_objects(
+        self,
+        account: Account,
+        collection_id: str,
+        body: bytes,
+        request: SignedRequest | None = None,
+    ) -> bytes:
         """Take an envelope of objects (TAXII 2.1 section 5.4); return the status resource.
 
-        A partner's inbox runs the full submission flow (agreement, validation, policy,
-        redistribution); a shared collection takes valid objects as they are.
+        A partner's inbox runs the full submission flow (agreement, signature, validation,
+        policy, redistribution); a shared collection takes valid objects as they are.
+        ``request`` (method, URL, header lines) is what a signature is verified over.
         """
         view = self._writable(account, collection_id)
         if view.collection.kind is CollectionKind.INBOX:
-            return self.submit(account, view.collection, body)
+            return self.submit(account, view.collection, body, request)
         if account.role is Role.PARTNER:
             reason = may_submit(self.partner_record(account.id), self._now().date())
             if reason is not None:

@@ -27,7 +27,9 @@ from exchange.agreements.terms import AgreementTerms
 from exchange.countries import country_collection_id
 from exchange.errors import NotAllowed, PayloadTooLarge, QuotaExceeded
 from exchange.partners.vetting import may_submit
-from exchange.sharing.partners import AgreementStatus, AgreementView, PartnerAdmin
+from exchange.sharing.audit import AuditLog
+from exchange.sharing.keys import KeyAdmin, SignedRequest
+from exchange.sharing.partners import AgreementStatus, AgreementView
 from exchange.sharing.status import StatusLine, line_for, render_status
 from exchange.stix.envelope import parse_members
 from exchange.stix.objects import ObjectVersion, Refusal, check_object
@@ -98,7 +100,7 @@ def checked_member(member: Any) -> ObjectVersion | Refusal:
     return checked
 
 
-class Submissions(PartnerAdmin):
+class Submissions(KeyAdmin, AuditLog):
     """Taking submissions into partners' inboxes and redistributing them."""
 
     _max_objects: int
@@ -192,9 +194,22 @@ class Submissions(PartnerAdmin):
         found = (self._store.collection(country_collection_id(code)) for code in sorted(codes))
         return [collection for collection in found if collection is not None]
 
-    def submit(self, account: Account, inbox: Collection, body: bytes) -> bytes:
-        """Take an envelope into a partner's inbox; return the status resource."""
+    def submit(
+        self,
+        account: Account,
+        inbox: Collection,
+        body: bytes,
+        request: SignedRequest | None = None,
+    ) -> bytes:
+        """Take an envelope into a partner's inbox; return the status resource.
+
+        Under an agreement that requires signatures, the request's signature is verified
+        before the body is parsed; its nonce and the evidence are kept in the same commit.
+        """
         agreement = self._admissible(account, len(body))
+        signed = None
+        if agreement.terms.signatures_required:
+            signed = self._verify_submission(account, request, body)
         requested_at = self._now_us()
         members = parse_members(body, max_objects=self._max_objects)
         plan = self._plan(account, agreement, members)
@@ -221,6 +236,8 @@ class Submissions(PartnerAdmin):
                     refused=len(plan.lines) - len(plan.inbox),
                 )
             )
+            if signed is not None and request is not None:
+                self._keep_evidence(tx, signed, request, body, submission_pk)
             outcomes = tx.place([inbox], plan.inbox, target=inbox, submission_pk=submission_pk)
             for audience, routed in plan.routes.items():
                 # Objects the inbox refused (a conflicting version) go nowhere.
@@ -250,6 +267,10 @@ class Submissions(PartnerAdmin):
             lines = self._status_lines(plan, outcomes, agreement)
             status = render_status(status_id, requested_at, lines)
             tx.save_status(StatusRecord(status_id, inbox.id, account.id, status))
+            embargoed = bool(terms.embargo_hours)
+            self._audit_submission(
+                tx, account, agreement.ref, status_id, plan.lines, outcomes, plan.routes, embargoed
+            )
         return status
 
     @staticmethod
@@ -288,8 +309,10 @@ class Submissions(PartnerAdmin):
                     and _outside_validity(agreement, now) is None
                 )
                 if not allowed:
-                    tx.cancel_embargoes(account.id)
-            return tx.release_embargoes(self._now_us())
+                    self._audit_placement(tx, "cancel", account.id, tx.cancel_embargoes(account.id))
+            released = tx.release_embargoes(self._now_us())
+            self._audit_placement(tx, "release", None, released)
+            return released
 
     def purge_expired(self) -> int:
         """Delete what partners shared longer ago than their agreement's retention allows."""
@@ -302,5 +325,8 @@ class Submissions(PartnerAdmin):
                     continue
                 account = self._store.account_by_username(agreement.partner)
                 if account is not None:
-                    purged += tx.purge_before(account.id, now - days * 86_400_000_000)
+                    before = now - days * 86_400_000_000
+                    count = tx.purge_before(account.id, before)
+                    self._audit_placement(tx, "purge", account.id, count, before=before)
+                    purged += count
         return purged

@@ -12,7 +12,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from exchange.audit.heads import SignedTreeHead
 from exchange.stix.objects import ObjectVersion
+from exchange.store.key_models import Evidence, PartnerKey
 from exchange.store.models import (
     Account,
     AddOutcome,
@@ -29,6 +31,7 @@ from exchange.store.models import (
     Submission,
     VersionSelector,
 )
+from exchange.store.sqlite_audit import AuditEventRow
 
 __all__ = ["Store", "Transaction"]
 
@@ -126,6 +129,40 @@ class Transaction(Protocol):
         """Append an administrative change."""
         ...
 
+    def audit_size(self) -> int:
+        """How many events the audit log holds, as this transaction sees it."""
+        ...
+
+    def append_events(self, events: Sequence[AuditEventRow]) -> int:
+        """Append audit events (kind, at, partner, canonical body, leaf) in this commit: extend
+        the Merkle accumulator, write the completed subtree nodes; return the first seq."""
+        ...
+
+    # Partners' signing keys, replay nonces, evidence (store/sqlite_keys.py) ----------------
+    def add_partner_key(self, key: PartnerKey) -> None:
+        """Register a partner's public key; raises ``Conflict`` if the key id is taken."""
+        ...
+
+    def end_partner_key(self, key_id: str, valid_until: int) -> None:
+        """Set the end (µs) of a key's validity window (rotation); ``NotFound`` if unknown."""
+        ...
+
+    def revoke_partner_key(self, key_id: str, revoked_at: int, reason: str) -> None:
+        """Revoke a key from ``revoked_at`` (µs) on; ``NotFound`` if unknown."""
+        ...
+
+    def remember_nonce(self, key_id: str, nonce: str, seen_at: int) -> bool:
+        """Note a signature's nonce; False if this key's nonce was already seen."""
+        ...
+
+    def prune_nonces(self, before: int) -> int:
+        """Forget nonces seen before ``before`` (µs); return how many."""
+        ...
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        """Keep what a partner signed for the submission ``evidence.submission_pk``."""
+        ...
+
 
 class Store(Protocol):
     """Accounts, collections, objects, placements and statuses behind one interface."""
@@ -217,6 +254,27 @@ class Store(Protocol):
         """A partner's submissions, oldest first."""
         ...
 
+    # Partners' signing keys and evidence -----------------------------------------------------
+    def partner_key(self, key_id: str) -> PartnerKey | None:
+        """A registered partner key by id (whoever owns it, revoked or not)."""
+        ...
+
+    def partner_keys(self, partner_account: str | None = None) -> list[PartnerKey]:
+        """Registered partner keys, optionally of one partner, by start of validity."""
+        ...
+
+    def evidence(self, submission_pk: int) -> Evidence | None:
+        """The signed evidence of a submission, by its key."""
+        ...
+
+    def evidence_for_status(self, status_id: str) -> Evidence | None:
+        """The signed evidence of the submission that made a status resource."""
+        ...
+
+    def nonce_count(self) -> int:
+        """How many nonces the replay window holds."""
+        ...
+
     # Collections ---------------------------------------------------------------------------
     def add_collection(
         self,
@@ -274,4 +332,39 @@ class Store(Protocol):
 
     def iter_collection_sizes(self) -> Iterator[tuple[str, int]]:
         """(collection id, number of placements visible in it), for operators' listings."""
+        ...
+
+    # The audit log ---------------------------------------------------------------------------
+    def audit_size(self) -> int:
+        """How many events the audit log holds."""
+        ...
+
+    def audit_events(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """(seq, canonical body) of the events with ``start <= seq < end``, in order."""
+        ...
+
+    def audit_events_for_partner(
+        self, partner: str, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """(seq, body) of up to ``limit`` events about a partner, after ``after_seq``."""
+        ...
+
+    def audit_node(self, level: int, idx: int) -> bytes:
+        """A complete subtree's hash; ``AuditError`` if there is none."""
+        ...
+
+    def audit_leaf(self, seq: int) -> bytes | None:
+        """The stored leaf hash of one event."""
+        ...
+
+    def save_tree_head(self, head: SignedTreeHead) -> None:
+        """Keep a signed tree head (one per size)."""
+        ...
+
+    def tree_heads(self) -> list[SignedTreeHead]:
+        """Every signed tree head, smallest first."""
+        ...
+
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        """The newest signed tree head."""
         ...

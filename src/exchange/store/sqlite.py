@@ -34,7 +34,9 @@ from exchange.store.models import (
     VersionSelector,
 )
 from exchange.store.sqlite_agreements import AgreementReads, AgreementWrites
+from exchange.store.sqlite_audit import AuditReads, AuditWrites
 from exchange.store.sqlite_hubkeys import HubKeyStore
+from exchange.store.sqlite_keys import KeyReads, KeyWrites
 from exchange.store.sqlite_sql import (
     ACCOUNT_COLUMNS,
     CLOCK_KEY,
@@ -50,7 +52,7 @@ from exchange.store.sqlite_sql import (
 __all__ = ["SqliteStore", "open_sqlite"]
 
 
-class _SqliteTransaction(AgreementWrites):
+class _SqliteTransaction(AgreementWrites, KeyWrites, AuditWrites):
     """Write operations inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
 
     def __init__(self, store: SqliteStore, connection: sqlite3.Connection) -> None:
@@ -209,7 +211,7 @@ class _SqliteTransaction(AgreementWrites):
         )
 
 
-class SqliteStore(AgreementReads, HubKeyStore):
+class SqliteStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
     """The store protocol on one SQLite database file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:

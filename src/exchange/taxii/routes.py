@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from exchange.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from exchange.sharing.keys import SignedRequest
 from exchange.sharing.service import CollectionView, Hub, ObjectsPage
 from exchange.stix.objects import SINGLE_VERSION
 from exchange.stix.timestamps import format_date_added, format_version
@@ -32,6 +33,15 @@ API_ROOT = "/hub/"
 _OBJECT_FILTERS = frozenset({"id", "type", "version", "spec_version"})
 _ONE_OBJECT_FILTERS = frozenset({"version", "spec_version"})
 _VERSIONS_FILTERS = frozenset({"spec_version"})
+
+
+def _public_url(request: Request) -> str:
+    """The URL as the client addressed it (the public URL's origin when one is configured)."""
+    public: str | None = request.app.state.public_url
+    if public is None:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{public}{request.url.path}{query}"
 
 
 def require_taxii_accept(request: Request) -> None:
@@ -235,7 +245,8 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
             raise UnsupportedMediaType(f"send a TAXII envelope as {TAXII_21}")
         await run_in_threadpool(hub.collection_for, account, collection_id)
         body = await _read_body(request, max_body_bytes)
-        status = await run_in_threadpool(hub.add_objects, account, collection_id, body)
+        signed = SignedRequest(request.method, _public_url(request), tuple(request.headers.items()))
+        status = await run_in_threadpool(hub.add_objects, account, collection_id, body, signed)
         return _taxii(status, status=202)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
