@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from exchange.cli.main import cli
 from exchange.signing.client import SigningAuth
+from exchange.signing.digest import content_digest
 from exchange.signing.keys import (
     PrivateKey,
     generate_private_key,
@@ -287,3 +288,45 @@ def test_key_generate_writes_a_pair_and_prints_its_id(tmp_path: Path) -> None:
     assert load_public_key(public).key_id == key_id
     again = CliRunner().invoke(cli, ["key", "generate", "--out", str(tmp_path / "k")])
     assert again.exit_code != 0
+
+
+def test_a_changed_digest_is_refused(aw: AgreementWorld) -> None:
+    partner, private, key_id = _signer(aw)
+    body, headers = _signed(aw, partner, private, key_id, envelope(new_indicator()))
+    other = envelope(new_indicator("another body"))
+    assert headers["Content-Digest"] == content_digest(body)
+    changed = {**headers, "Content-Digest": content_digest(other)}
+    _refused(aw, partner, lambda: _post(aw, partner, body, changed), "digest_mismatch")
+
+
+def test_evidence_of_both_keys_verifies_after_a_rotation(aw: AgreementWorld) -> None:
+    partner, old_private, old_id = _signer(aw)
+    body, headers = _signed(aw, partner, old_private, old_id, envelope(new_indicator()))
+    response = _post(aw, partner, body, headers)
+    assert response.status_code == 202, response.text
+    before = response.json()["id"]
+    aw.clock.advance(minutes=1)
+    new_private = generate_private_key()
+    rotated = aw.hub.add_partner_key(
+        partner.username,
+        public_key_info(new_private.public_key()).pem(),
+        admin=FIRST_ADMIN,
+        rotates=old_id,
+    )
+    new_id = str(rotated["key_id"])
+    old = next(k for k in aw.hub.partner_keys(partner.username) if k["key_id"] == old_id)
+    assert old["valid_until"] is not None  # the rotation ended the old key's window
+    body, headers = _signed(aw, partner, new_private, new_id, envelope(new_indicator()))
+    response = _post(aw, partner, body, headers)
+    assert response.status_code == 202, response.text
+    after = response.json()["id"]
+    for status_id, key_id in ((before, old_id), (after, new_id)):
+        result = _cli(aw, "evidence", "verify", status_id)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("OK: signed by " + partner.username)
+        check = aw.hub.check_evidence(status_id)
+        assert (check.ok, check.key_id) == (True, key_id)
+    # ... and a new signature by the old key, after its window ended, is refused.
+    aw.clock.advance(seconds=5)
+    late, headers = _signed(aw, partner, old_private, old_id, envelope(new_indicator()))
+    _refused(aw, partner, lambda: _post(aw, partner, late, headers), "unknown_key")

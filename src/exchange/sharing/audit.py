@@ -28,6 +28,7 @@ from exchange.audit.merkle import (
     MerkleAccumulator,
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,
+    leaf_hash,
 )
 from exchange.audit.verify import Verdict, verify_log
 from exchange.errors import InvalidRequest, NotFound
@@ -353,9 +354,18 @@ class AuditLog(HubBase):
         size = self._store.audit_size()
         bad: list[int] = []
 
+        read = 0
+        wrong_leaf: list[int] = []
+
         def events() -> Iterator[AuditEvent]:
+            nonlocal read
             for start in range(0, size, _CHUNK):
-                for seq, body in self._store.audit_events(start, min(size, start + _CHUNK)):
+                for seq, body, leaf in self._store.audit_rows(start, min(size, start + _CHUNK)):
+                    read += 1
+                    if not wrong_leaf and leaf_hash(body) != leaf:
+                        # The stored leaf hash must be the hash of the stored body: proofs are
+                        # built from the node table, which a rewritten leaf would contradict.
+                        wrong_leaf.append(seq)
                     try:
                         yield AuditEvent.from_canonical(body)
                     except AuditError:
@@ -369,6 +379,23 @@ class AuditLog(HubBase):
                 verdict.checked,
                 bad[0],
                 f"event {bad[0]} is not a well-formed canonical event",
+                verdict.root,
+            )
+        if verdict.ok and wrong_leaf:
+            return Verdict(
+                False,
+                verdict.checked,
+                wrong_leaf[0],
+                f"event {wrong_leaf[0]}: its stored leaf hash is not the hash of its body",
+                verdict.root,
+            )
+        if verdict.ok and read != size:
+            return Verdict(
+                False,
+                verdict.checked,
+                read,
+                f"the log's state counts {size} events but {read} were read: "
+                f"event {read} is missing",
                 verdict.root,
             )
         return verdict

@@ -343,6 +343,10 @@ class Store(Protocol):
         """(seq, canonical body) of the events with ``start <= seq < end``, in order."""
         ...
 
+    def audit_rows(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+        """(seq, canonical body, stored leaf hash) of the events with ``start <= seq < end``."""
+        ...
+
     def audit_events_for_partner(
         self, partner: str, after_seq: int, limit: int
     ) -> list[tuple[int, bytes]]:

@@ -93,6 +93,14 @@ class AuditReads:
         )
         return [(int(seq), bytes(body)) for seq, body in rows]
 
+    def audit_rows(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+        """(seq, canonical body, stored leaf hash) of the events with ``start <= seq < end``."""
+        rows = self._connection().execute(
+            "SELECT seq, body, leaf FROM audit_events WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (start, end),
+        )
+        return [(int(seq), bytes(body), bytes(leaf)) for seq, body, leaf in rows]
+
     def audit_events_for_partner(
         self, partner: str, after_seq: int, limit: int
     ) -> list[tuple[int, bytes]]:
