@@ -119,7 +119,10 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     """The ASGI application for these settings."""
     service = hub or build_hub(settings)
     service.ensure_country_collections()
-    service.hub_key("audit")  # made now, not by the first tree head the maintenance loop signs
+    # The hub's keys are made now (their creation is an audit event), not by the first tree
+    # head the maintenance loop signs or the first response the middleware signs.
+    service.hub_key("audit")
+    service.hub_key("responses")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

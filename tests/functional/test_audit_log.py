@@ -21,7 +21,7 @@ from exchange.audit.merkle import verify_consistency, verify_inclusion
 from exchange.cli.main import cli
 from exchange.sharing.audit import object_ids_digest
 from exchange.sharing.service import Hub
-from exchange.store.models import ObjectQuery, Role
+from exchange.store.models import ObjectQuery, Role, VersionSelector
 from tests.functional.conftest import (
     World,
     assert_taxii_error,
@@ -298,3 +298,26 @@ def test_a_forged_head_signature_is_refused(small_hub: tuple[Hub, Path]) -> None
     result = _cli(data_dir, "verify", "--head", canonical_json(signed).decode())
     assert result.exit_code == 1
     assert "signature does not verify" in result.output
+
+
+def test_shared_collection_writes_and_deletes_are_logged(small_hub: tuple[Hub, Path]) -> None:
+    hub, _ = small_hub
+    writer = hub.create_account(Role.ANALYST, "shared-writer", country="FR")
+    shared = hub.create_shared_collection("Joint work")
+    hub.grant(shared.id, "shared-writer", read=True, write=True)
+    obj = indicator()
+    before = hub.audit_size()
+    hub.add_objects(writer.account, shared.id, envelope(obj))
+    hub.delete_object(
+        writer.account, shared.id, obj["id"], VersionSelector(last=False, all=True), frozenset()
+    )
+    events = [
+        AuditEvent.from_canonical(body)
+        for _, body in hub._store.audit_events(before, hub.audit_size())
+    ]
+    assert [(e.kind, e.actor, e.subject) for e in events] == [
+        ("submission", "shared-writer", f"collection:{shared.id}"),
+        ("delete", "shared-writer", f"collection:{shared.id}"),
+    ]
+    assert [list(entry) for entry in events[0].data["objects"]] == [[obj["id"], True, "added"]]
+    assert events[1].data == {"object": obj["id"], "removed": 1}

@@ -223,12 +223,13 @@ class AuditLog(HubBase):
     def publish_tree_head(self) -> SignedTreeHead:
         """Sign the current size and root with the audit key and keep the head; when the log
         has not grown since the latest head, that head is returned instead."""
+        # The key first: making it on first use is itself an event the head should cover.
+        signer = self._head_signer()
         latest = self._store.latest_tree_head()
         size = self._store.audit_size()
         if latest is not None and latest.head.size == size:
             return latest
         head = self.current_tree_head()
-        signer = self._head_signer()
         signed = SignedTreeHead(head, signer.key_id, signer.sign(head))
         self._store.save_tree_head(signed)
         return signed

@@ -73,6 +73,16 @@ class HubBase:
             created_at=format_date_added(self._now_us()),
         )
         self._store.add_hub_key(key)
+        with self._store.transaction() as tx:
+            self._record(
+                tx,
+                "hub",
+                "hub-key",
+                key.key_id,
+                "create",
+                None,
+                {"purpose": purpose, "algorithm": key.algorithm, "public_key": info.pem()},
+            )
         return key
 
     def account_named(self, username: str) -> Account:

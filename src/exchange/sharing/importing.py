@@ -126,6 +126,15 @@ class MedallionImports(AccountAdmin):
                         already += 1
                 if progress is not None:
                     progress(len(objects))
+            self._record(
+                tx,
+                "import",
+                "collection",
+                collection.id,
+                "import-medallion",
+                None,
+                {"stored": stored, "already_present": already, "refused": len(refused)},
+            )
         return stored, already, tuple(refused)
 
     def _import_medallion_statuses(self, data: MedallionData, account: Account) -> StatusImport:

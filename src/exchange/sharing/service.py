@@ -229,6 +229,18 @@ class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
             ]
             status = render_status(status_id, requested_at, lines)
             tx.save_status(StatusRecord(status_id, view.id, account.id, status))
+            self._audit(
+                tx,
+                "submission",
+                account.username,
+                f"collection:{view.id}",
+                {
+                    "status": status_id,
+                    "objects": [
+                        [line.stix_id, line.success, line.message.split(" (")[0]] for line in lines
+                    ],
+                },
+            )
         return status
 
     def delete_object(
@@ -244,4 +256,12 @@ class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
         if not self._store.holds(view.collection, object_id):
             raise NotFound("no object with this id in the collection")
         with self._store.transaction() as tx:
-            return tx.remove(view.collection, object_id, versions, spec_versions)
+            removed = tx.remove(view.collection, object_id, versions, spec_versions)
+            self._audit(
+                tx,
+                "delete",
+                account.username,
+                f"collection:{view.id}",
+                {"object": object_id, "removed": removed},
+            )
+            return removed
