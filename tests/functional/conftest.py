@@ -33,9 +33,11 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner, Result
 from starlette.exceptions import StarletteDeprecationWarning
 
 from exchange.app import build_hub, create_app
+from exchange.cli.main import cli
 from exchange.countries import country_collection_id
 from exchange.settings import Settings
 from exchange.sharing.service import Hub
@@ -318,3 +320,22 @@ def assert_taxii_error(response: Any, status: int) -> dict[str, Any]:
     if status == 401:
         assert response.headers.get("www-authenticate"), dict(response.headers)
     return body
+
+
+@pytest.fixture
+def small_hub(tmp_path: Path) -> Iterator[tuple[Hub, Path]]:
+    """A fresh hub with its country collections, and its data directory (for the CLI)."""
+    settings = make_settings(tmp_path / "data")
+    hub = build_hub(settings, create=True)
+    hub.ensure_country_collections()
+    try:
+        yield hub, settings.data_dir
+    finally:
+        hub.close()
+
+
+def audit_cli(data_dir: Path, *args: str) -> Result:
+    """Run ``exchange audit ARGS`` in-process on the store in ``data_dir``."""
+    return CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "--config-dir", str(CONFIG_DIR), "audit", *args]
+    )

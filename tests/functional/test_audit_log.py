@@ -4,34 +4,28 @@ write leaves its event, proofs verify against signed heads, tampering is found a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from exchange.app import build_hub
 from exchange.audit.canonical import canonical_json
 from exchange.audit.events import AuditEvent
 from exchange.audit.heads import TreeHead, key_id, verify_head
 from exchange.audit.merkle import verify_consistency, verify_inclusion
-from exchange.cli.main import cli
 from exchange.sharing.audit import object_ids_digest
 from exchange.sharing.service import Hub
 from exchange.store.models import ObjectQuery, Role, VersionSelector
 from tests.functional.conftest import (
     World,
     assert_taxii_error,
+    audit_cli,
     envelope,
     indicator,
-    make_settings,
     objects_url,
 )
 from tests.support.onboarding import FIRST_ADMIN, onboard, pass_through_terms, vet
-from tests.support.paths import CONFIG_DIR
 
 
 def _events_since(world: World, start: int) -> list[dict[str, Any]]:
@@ -226,23 +220,6 @@ def test_a_partner_sees_only_its_own_events_with_proofs(world: World) -> None:
         assert_taxii_error(world.client.get(path, headers=owner.auth), 403)
 
 
-@pytest.fixture
-def small_hub(tmp_path: Path) -> Iterator[tuple[Hub, Path]]:
-    settings = make_settings(tmp_path / "data")
-    hub = build_hub(settings, create=True)
-    hub.ensure_country_collections()
-    try:
-        yield hub, settings.data_dir
-    finally:
-        hub.close()
-
-
-def _cli(data_dir: Path, *args: str) -> Any:
-    return CliRunner().invoke(
-        cli, ["--data-dir", str(data_dir), "--config-dir", str(CONFIG_DIR), "audit", *args]
-    )
-
-
 def test_the_command_line_verifies_and_names_a_tampered_event(
     small_hub: tuple[Hub, Path],
 ) -> None:
@@ -253,17 +230,17 @@ def test_the_command_line_verifies_and_names_a_tampered_event(
         hub.add_objects(issued.account, issued.inbox.id, envelope(indicator(), indicator()))
     hub.create_account(Role.ANALYST, "cli-analyst", country="FR")
 
-    made = _cli(data_dir, "head")
+    made = audit_cli(data_dir, "head")
     assert made.exit_code == 0, made.output
     size = hub.audit_size()
     assert f'"size": {size}' in made.output
-    ok = _cli(data_dir, "verify")
+    ok = audit_cli(data_dir, "verify")
     assert ok.exit_code == 0, ok.output
     assert ok.output.startswith("ok:")
 
-    listed = _cli(data_dir, "events", "--partner", "p-cli", "--json")
+    listed = audit_cli(data_dir, "events", "--partner", "p-cli", "--json")
     assert listed.exit_code == 0, listed.output
-    proof = _cli(data_dir, "proof", "--seq", str(size - 1))
+    proof = audit_cli(data_dir, "proof", "--seq", str(size - 1))
     assert proof.exit_code == 0, proof.output
 
     head_json = made.output
@@ -279,13 +256,13 @@ def test_the_command_line_verifies_and_names_a_tampered_event(
             "UPDATE audit_events SET body = ? WHERE seq = ?", (forged.canonical_bytes(), victim)
         )
     for args in (("verify",), ("verify", "--head", head_json)):
-        failed = _cli(data_dir, *args)
+        failed = audit_cli(data_dir, *args)
         assert failed.exit_code == 1, failed.output
         assert f"first bad event: {victim};" in failed.output
 
     # A head given by hand, unsigned, is checked the same way.
     plain = TreeHead.from_json(hub.latest_tree_head().to_json()["head"])  # type: ignore[union-attr]
-    failed = _cli(data_dir, "verify", "--head", canonical_json(plain.to_json()).decode())
+    failed = audit_cli(data_dir, "verify", "--head", canonical_json(plain.to_json()).decode())
     assert failed.exit_code == 1
     assert f"first bad event: {victim};" in failed.output
 
@@ -295,7 +272,7 @@ def test_a_forged_head_signature_is_refused(small_hub: tuple[Hub, Path]) -> None
     hub.create_account(Role.ANALYST, "someone", country="FR")
     signed = hub.publish_tree_head().to_json()
     signed["signature"] = "00" * 64
-    result = _cli(data_dir, "verify", "--head", canonical_json(signed).decode())
+    result = audit_cli(data_dir, "verify", "--head", canonical_json(signed).decode())
     assert result.exit_code == 1
     assert "signature does not verify" in result.output
 

@@ -12,24 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
-from exchange.app import build_hub
-from exchange.cli.main import cli
 from exchange.sharing.service import Hub
 from exchange.store.models import Role
-from tests.functional.conftest import World, envelope, indicator, make_settings, objects_url
+from tests.functional.conftest import World, audit_cli, envelope, indicator, objects_url
 from tests.support.onboarding import onboard
-from tests.support.paths import CONFIG_DIR
 
 # --- RFC 9162 section 2.1, written out again from the RFC text (hashlib only) ---------------
 
@@ -127,23 +123,6 @@ def test_the_independent_verifier_agrees_with_the_rfc_proof_definition(second: i
 # --- tampering with audit_events behind the hub's back ------------------------------------
 
 
-@pytest.fixture
-def small_hub(tmp_path: Path) -> Iterator[tuple[Hub, Path]]:
-    settings = make_settings(tmp_path / "data")
-    hub = build_hub(settings, create=True)
-    hub.ensure_country_collections()
-    try:
-        yield hub, settings.data_dir
-    finally:
-        hub.close()
-
-
-def _cli(data_dir: Path, *args: str) -> Any:
-    return CliRunner().invoke(
-        cli, ["--data-dir", str(data_dir), "--config-dir", str(CONFIG_DIR), "audit", *args]
-    )
-
-
 def _logged(hub: Hub, data_dir: Path) -> tuple[int, str]:
     """Fill the log a little, take a signed head with the CLI; (its size, its JSON)."""
     issued = onboard(hub, "p-tamper", ["FR"])
@@ -151,11 +130,11 @@ def _logged(hub: Hub, data_dir: Path) -> tuple[int, str]:
     for _ in range(3):
         hub.add_objects(issued.account, issued.inbox.id, envelope(indicator(), indicator()))
     hub.create_account(Role.ANALYST, "tamper-analyst", country="FR")
-    made = _cli(data_dir, "head")
+    made = audit_cli(data_dir, "head")
     assert made.exit_code == 0, made.output
     size = hub.audit_size()
     assert json.loads(made.output)["head"]["size"] == size
-    ok = _cli(data_dir, "verify")
+    ok = audit_cli(data_dir, "verify")
     assert ok.exit_code == 0, ok.output
     return size, made.output
 
@@ -176,7 +155,7 @@ def _assert_named(data_dir: Path, head_json: str, seq: int) -> list[str]:
     """Verify against the latest stored head and the given one: exit 1, ``seq`` named."""
     outputs = []
     for args in (("verify",), ("verify", "--head", head_json)):
-        failed = _cli(data_dir, *args)
+        failed = audit_cli(data_dir, *args)
         assert failed.exit_code == 1, failed.output
         assert f"first bad event: {seq};" in failed.output, failed.output
         outputs.append(failed.output)
@@ -252,7 +231,7 @@ def test_an_edited_leaf_column_with_the_body_untouched(small_hub: tuple[Hub, Pat
     victim = size // 2
     with _db(data_dir) as db:
         db.execute("UPDATE audit_events SET leaf = ? WHERE seq = ?", (_leaf(b"forged"), victim))
-    result = _cli(data_dir, "verify", "--head", head_json)
+    result = audit_cli(data_dir, "verify", "--head", head_json)
     assert result.exit_code == 1, result.output
     assert f"first bad event: {victim};" in result.output
     assert "leaf hash" in result.output
@@ -269,7 +248,7 @@ def test_an_event_deleted_after_the_last_signed_head_is_named(
     assert grown > size
     with _db(data_dir) as db:
         db.execute("DELETE FROM audit_events WHERE seq = ?", (grown - 1,))
-    result = _cli(data_dir, "verify", "--head", head_json)
+    result = audit_cli(data_dir, "verify", "--head", head_json)
     assert result.exit_code == 1, result.output
     assert f"first bad event: {grown - 1};" in result.output
 
