@@ -7,6 +7,15 @@ as ``analyst-fr``, times GET pages of the FR country collection at three positio
 
     .venv/bin/python benchmarks/pages.py [--objects 100000] [--envelope 1000] [--page 100]
         [--samples 200] [--seed 7] [--max-seconds 1800] [--json-out PATH]
+        [--database-url postgresql://127.0.0.1:5432/test] [--keep-data]
+
+The store is SQLite in the temporary data directory by default. With --database-url (a libpq
+URL), the same run is made on PostgreSQL: the benchmark creates a throw-away schema
+``bench_<random hex>`` in that database, points ``exchange init --demo`` and ``exchange serve``
+at it through EXCHANGE_DATABASE_URL (adding ``options=-csearch_path=<schema>`` to the URL's
+query), measures the schema's size with ``pg_total_relation_size`` and drops the schema at the
+end (kept with --keep-data). The backend ("sqlite" or "postgresql") is named in the printed
+figures and in the JSON.
 
 Bounded: every HTTP call has a timeout, the whole run stops by itself after --max-seconds (with
 the results gathered so far), and the server is always terminated. See benchmarks/README.md.
@@ -19,6 +28,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -32,9 +42,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import orjson
+import psycopg
 import requests
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exchange.countries import country_collection_id
@@ -51,7 +64,11 @@ HOST = "127.0.0.1"
 CONNECT_TIMEOUT = 5.0
 POST_TIMEOUT = 300.0
 GET_TIMEOUT = 60.0
+INIT_TIMEOUT = 180.0
 WALK_LIMIT = 1000
+PG_CONNECT_TIMEOUT = 5  # seconds, for the benchmark's own PostgreSQL connections
+PG_STATEMENT_TIMEOUT = "30s"  # and for each of their statements (or lock waits)
+PG_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 class OutOfTime(Exception):
@@ -152,12 +169,107 @@ def mib(n: float) -> str:
     return f"{n / 1024 / 1024:.1f} MiB"
 
 
+# PostgreSQL --------------------------------------------------------------------------------
+def libpq_url(url: str) -> str:
+    """``url`` as libpq takes it (SQLAlchemy's ``+psycopg`` suffix removed, as the hub does)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with ``options=-csearch_path=<schema>`` in its query, after any options it has.
+
+    An existing query (``?sslmode=...``) is kept; an existing ``options`` parameter is extended
+    (libpq applies ``-c`` settings in order, so this search_path wins over an earlier one).
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = [value for key, value in query if key == "options"]
+    query = [(key, value) for key, value in query if key != "options"]
+    query.append(("options", " ".join([*options, f"-csearch_path={schema}"])))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote, safe="")))
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for the output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass
+class PgSchema:
+    """A throw-away schema in a PostgreSQL database: created at the start, dropped at the end."""
+
+    base_url: str
+    name: str = field(default_factory=lambda: f"bench_{secrets.token_hex(6)}")
+    created: bool = False
+
+    @property
+    def url(self) -> str:
+        """The database URL that selects this schema (for EXCHANGE_DATABASE_URL)."""
+        return with_search_path(self.base_url, self.name)
+
+    def connect(self) -> psycopg.Connection[Any]:
+        connection = psycopg.connect(
+            libpq_url(self.base_url), connect_timeout=PG_CONNECT_TIMEOUT, autocommit=True
+        )
+        connection.execute(f"SET statement_timeout = '{PG_STATEMENT_TIMEOUT}'")
+        connection.execute(f"SET lock_timeout = '{PG_STATEMENT_TIMEOUT}'")
+        return connection
+
+    def create(self) -> str:
+        """Create the (empty) schema; returns the server's version."""
+        with self.connect() as connection:
+            connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.name)))
+            self.created = True
+            row = connection.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+    def total_bytes(self) -> int:
+        """Every table and materialised view of the schema, with their indexes and TOAST."""
+        with self.connect() as connection:
+            row = connection.execute(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r','m')",
+                (self.name,),
+            ).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def table_sizes(self) -> dict[str, int]:
+        """Bytes per table (heap + TOAST, ``pg_table_size``) and per index
+        (``pg_relation_size``), largest first: the same split as SQLite's dbstat. They add up
+        to ``total_bytes``."""
+        with self.connect() as connection:
+            rows = connection.execute(
+                "SELECT c.relname, CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) "
+                "ELSE pg_table_size(c.oid) END AS size FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r','m','i') "
+                "ORDER BY size DESC, c.relname",
+                (self.name,),
+            ).fetchall()
+        return {str(name): int(size) for name, size in rows}
+
+    def drop(self) -> None:
+        with self.connect() as connection:
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.name))
+            )
+        self.created = False
+
+
 # The server --------------------------------------------------------------------------------
 @dataclass
 class Server:
     data_dir: Path
     log_path: Path
     log_level: str
+    database_url: str | None = None  # None: SQLite in data_dir
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -169,18 +281,29 @@ class Server:
         env = dict(os.environ)
         env["EXCHANGE_DATA_DIR"] = str(self.data_dir)
         env["EXCHANGE_CONFIG_DIR"] = str(CONFIG_DIR)
+        # The backend is chosen here, never inherited: an EXCHANGE_DATABASE_URL in the caller's
+        # environment would otherwise send a "sqlite" run to PostgreSQL.
+        if self.database_url:
+            env["EXCHANGE_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("EXCHANGE_DATABASE_URL", None)
         return env
 
-    def cli_json(self, *args: str) -> Any:
-        done = subprocess.run(
-            [*EXCHANGE, *args],
-            env=self.env(),
-            cwd=self.data_dir.parent,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    def cli_json(self, *args: str, deadline: Deadline) -> Any:
+        limit = min(INIT_TIMEOUT, max(deadline.remaining(), 1))
+        try:
+            done = subprocess.run(
+                [*EXCHANGE, *args],
+                env=self.env(),
+                cwd=self.data_dir.parent,
+                capture_output=True,
+                text=True,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            deadline.check(f"exchange {' '.join(args)}")
+            raise BenchError(f"exchange {' '.join(args)} took more than {limit:g} s") from None
         if done.returncode != 0:
             raise BenchError(f"exchange {' '.join(args)} failed: {done.stderr.strip()}")
         return json.loads(done.stdout)
@@ -204,7 +327,8 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        until = time.monotonic() + min(60, max(deadline.remaining(), 1))
+        wait = min(60, max(deadline.remaining(), 1))
+        until = time.monotonic() + wait
         while time.monotonic() < until:
             if self.process.poll() is not None:
                 raise BenchError(f"exchange serve exited with {self.process.returncode}")
@@ -213,7 +337,8 @@ class Server:
                 return
             except requests.ConnectionError:
                 time.sleep(0.1)
-        raise BenchError("exchange serve did not answer within 60 s")
+        deadline.check("exchange serve start-up")
+        raise BenchError(f"exchange serve did not answer within {wait:.0f} s")
 
     @property
     def pid(self) -> int | None:
@@ -544,11 +669,22 @@ def render(results: dict[str, Any]) -> str:
     cfg = results["config"]
     out.append("")
     out.append("=" * 78)
+    backend = results.get("backend", "sqlite")
     out.append(
-        f"exchange pages benchmark  objects={cfg['objects']} envelope={cfg['envelope']} "
-        f"page={cfg['page']} samples={cfg['samples']} seed={cfg['seed']}"
+        f"exchange pages benchmark  backend={backend} objects={cfg['objects']} "
+        f"envelope={cfg['envelope']} page={cfg['page']} samples={cfg['samples']} "
+        f"seed={cfg['seed']}"
     )
-    out.append(f"host: {results['host']['cpus']} CPUs, Python {results['host']['python']}")
+    host = results["host"]
+    out.append(f"host: {host['cpus']} CPUs, Python {host['python']}")
+    database = results.get("database") or {}
+    if backend == "postgresql":
+        out.append(
+            f"store: PostgreSQL {host.get('postgresql', '?')} at {database.get('url')}, "
+            f"schema {database.get('schema')}"
+        )
+    else:
+        out.append(f"store: SQLite {host.get('sqlite', '?')} at {database.get('path')}")
     if results.get("stopped_early"):
         out.append(f"STOPPED EARLY: {results['stopped_early']}")
     if results.get("error"):
@@ -603,11 +739,19 @@ def render(results: dict[str, Any]) -> str:
     store = results.get("store")
     if store:
         out.append("")
-        files = store["files"]
-        out.append(
-            f"store on disk            exchange.db {mib(files['exchange.db'])} + "
-            f"-wal {mib(files['exchange.db-wal'])} = {mib(store['db_plus_wal'])}"
-        )
+        if "files" in store:
+            files = store["files"]
+            out.append(
+                f"store on disk            exchange.db {mib(files['exchange.db'])} + "
+                f"-wal {mib(files['exchange.db-wal'])} = {mib(store['db_plus_wal'])}"
+            )
+        elif store.get("total_bytes") is not None:
+            out.append(
+                f"store in PostgreSQL      schema {store['schema']} {mib(store['total_bytes'])} "
+                "(tables + indexes + TOAST)"
+            )
+        if store.get("error"):
+            out.append(f"store size error         {store['error']}")
         if store.get("bytes_per_object"):
             out.append(
                 f"bytes per object         {store['bytes_per_object']:>10.0f}  "
@@ -637,8 +781,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=1800, help="overall time limit")
     parser.add_argument("--json-out", type=Path, default=None, help="where to write results")
     parser.add_argument("--log-level", default="warning", help="exchange serve --log-level")
-    parser.add_argument("--keep-data", action="store_true", help="keep the temp data dir")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help="run on PostgreSQL: a libpq URL (postgresql://host:5432/db) of a database in which "
+        "a throw-away schema is made and dropped; default: SQLite in the temp data dir",
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the temp data dir (and PostgreSQL schema)"
+    )
     args = parser.parse_args(argv)
+    if args.database_url is not None and not args.database_url.startswith(PG_SCHEMES):
+        parser.error(f"--database-url must start with one of {', '.join(PG_SCHEMES)}")
     for name in ("objects", "envelope", "page", "samples"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -653,6 +808,40 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def measure_store(results: dict[str, Any], data_dir: Path, pg: PgSchema | None, sent: int) -> None:
+    """The store's size while the server still runs (SQLite: before the WAL is checkpointed)."""
+    ingest = results.get("ingest") or {}
+    per_object = round(ingest["request_bytes"] / sent, 1) if sent else None
+    if pg is None:
+        files = store_files(data_dir)
+        db_plus_wal = files["exchange.db"] + files["exchange.db-wal"]
+        results["store"] = {
+            "files": files,
+            "db_plus_wal": db_plus_wal,
+            "total_bytes": db_plus_wal,
+            "bytes_per_object": round(db_plus_wal / sent, 1) if sent else None,
+            "request_bytes_per_object": per_object,
+        }
+        return
+    store: dict[str, Any] = {"schema": pg.name, "total_bytes": None}
+    results["store"] = store
+    if not pg.created:
+        return
+    try:
+        total = pg.total_bytes()
+        store["tables"] = pg.table_sizes()
+    except psycopg.Error as exc:
+        store["error"] = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+        return
+    store.update(
+        {
+            "total_bytes": total,
+            "bytes_per_object": round(total / sent, 1) if sent else None,
+            "request_bytes_per_object": per_object,
+        }
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -661,10 +850,14 @@ def main(argv: list[str] | None = None) -> int:
     deadline = Deadline(args.max_seconds)
     temp = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
     data_dir = temp / "data"
+    pg = PgSchema(args.database_url) if args.database_url else None
     server = Server(data_dir=data_dir, log_path=temp / "serve.log", log_level=args.log_level)
     run = Run(args=args, deadline=deadline, server=server)
     results = run.results
+    backend = "sqlite" if pg is None else "postgresql"
+    results["backend"] = backend
     results["config"] = {
+        "backend": backend,
         "objects": args.objects,
         "envelope": args.envelope,
         "page": args.page,
@@ -673,6 +866,11 @@ def main(argv: list[str] | None = None) -> int:
         "max_seconds": args.max_seconds,
         "walk_limit": WALK_LIMIT,
     }
+    results["database"] = (
+        {"backend": backend, "path": str(data_dir / "exchange.db")}
+        if pg is None
+        else {"backend": backend, "url": redacted(args.database_url), "schema": pg.name}
+    )
     results["started"] = stamp
     results["host"] = {
         "cpus": os.cpu_count(),
@@ -680,10 +878,17 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "sqlite": sqlite3.sqlite_version,
     }
-    print(f"data dir {data_dir}, server log {server.log_path}")
+    print(f"backend {backend}; data dir {data_dir}, server log {server.log_path}")
     code = 0
     try:
-        made = server.cli_json("init", "--demo", "--json")
+        if pg is not None:
+            results["host"]["postgresql"] = pg.create()
+            server.database_url = pg.url
+            print(
+                f"PostgreSQL {results['host']['postgresql']} at {redacted(args.database_url)}: "
+                f"schema {pg.name}"
+            )
+        made = server.cli_json("init", "--demo", "--json", deadline=deadline)
         accounts = {entry["username"]: entry for entry in made["demo"]}
         partner, analyst = accounts["demo-partner-a"], accounts["analyst-fr"]
         run.partner = (partner["username"], partner["token"])
@@ -693,7 +898,9 @@ def main(argv: list[str] | None = None) -> int:
         results["server"] = {"pid": server.pid, "port": server.port}
         print(f"exchange serve pid {server.pid} on {server.base}")
         run.ingest()
-        results["store_after_ingest"] = store_files(data_dir)
+        results["store_after_ingest"] = (
+            store_files(data_dir) if pg is None else {"total_bytes": pg.total_bytes()}
+        )
         run.walk("manifest", "manifest_walk")
         print(f"page latency, {args.samples} samples per position:")
         run.latency()
@@ -705,7 +912,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         results["stopped_early"] = f"interrupted ({exc or 'Ctrl-C'})"
         code = 130
-    except (BenchError, requests.RequestException, OSError, ValueError) as exc:
+    except requests.Timeout as exc:
+        # A timeout cut short to fit the budget is the budget running out, not a server error.
+        if deadline.remaining() <= 0:
+            results["stopped_early"] = f"--max-seconds {args.max_seconds:g} reached ({exc})"
+            print(f"stopping: {results['stopped_early']}", flush=True)
+            code = 2
+        else:
+            results["error"] = f"{type(exc).__name__}: {exc}"
+            code = 1
+    except (BenchError, requests.RequestException, OSError, ValueError, psycopg.Error) as exc:
         results["error"] = f"{type(exc).__name__}: {exc}"
         code = 1
     finally:
@@ -727,20 +943,21 @@ def main(argv: list[str] | None = None) -> int:
                 results["error"] = (results.get("error") or "") + (
                     f" [server exited with {server.process.returncode if server.process else '?'}]"
                 )
-        files = store_files(data_dir)
-        sent = (ingest or {}).get("objects_sent", 0)
-        db_plus_wal = files["exchange.db"] + files["exchange.db-wal"]
-        results["store"] = {
-            "files": files,
-            "db_plus_wal": db_plus_wal,
-            "bytes_per_object": round(db_plus_wal / sent, 1) if sent else None,
-            "request_bytes_per_object": round(ingest["request_bytes"] / sent, 1) if sent else None,
-        }
+        measure_store(results, data_dir, pg, (ingest or {}).get("objects_sent", 0))
         exit_code = server.stop()
         if "server" in results:
             results["server"]["exit_code"] = exit_code
-        if (data_dir / "exchange.db").exists():
+        if pg is None and (data_dir / "exchange.db").exists():
             results["store"]["tables"] = table_sizes(data_dir / "exchange.db")
+        if pg is not None and pg.created and not args.keep_data:
+            try:
+                pg.drop()
+            except psycopg.Error as exc:
+                results["store"]["drop_error"] = str(exc).strip()[:300]
+                print(
+                    f"could not drop schema {pg.name} ({str(exc).strip()[:200]}); "
+                    f"drop it by hand: DROP SCHEMA {pg.name} CASCADE"
+                )
         results["server_log_tail"] = server.log_tail()
         if results.get("error"):
             print(f"\nERROR: {results['error']}")
@@ -751,6 +968,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results written to {json_out}")
         if args.keep_data:
             print(f"data kept in {temp}")
+            if pg is not None and pg.created:
+                print(f"schema {pg.name} kept (DROP SCHEMA {pg.name} CASCADE when done)")
         else:
             shutil.rmtree(temp, ignore_errors=True)
     return code

@@ -28,9 +28,10 @@ from exchange.errors import ExchangeError
 from exchange.settings import Settings
 from exchange.sharing.base import Clock
 from exchange.sharing.service import Hub
+from exchange.store.opening import open_store
 from exchange.store.protocol import Store
-from exchange.store.sqlite import open_sqlite
 from exchange.taxii.errors import error_response, handle_exchange_error, handle_unexpected
+from exchange.taxii.health import build_health_router
 from exchange.taxii.routes import build_router
 from exchange.taxii.signatures import ResponseSigner, ResponseSigningMiddleware
 from exchange.taxii.well_known import build_well_known_router
@@ -61,7 +62,7 @@ def build_hub(
     ``clock`` replaces the wall clock (tests of validity windows, lapses, embargoes).
     """
     countries = load_countries(settings.config_dir)
-    store = store or open_sqlite(settings.data_dir, create=create)
+    store = store or open_store(settings, create=create)
     return Hub(
         store,
         countries,
@@ -155,6 +156,7 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     app.include_router(build_key_router())
     app.include_router(build_audit_router())
     app.include_router(build_well_known_router())
+    app.include_router(build_health_router())
     app.add_middleware(
         ResponseSigningMiddleware,
         signer=ResponseSigner(service, check_every=settings.response_key_check_seconds),

@@ -24,6 +24,27 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Directory of the embedded store (SQLite database `exchange.db`).",
     )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL database of the store, shared by every hub node "
+            "(postgresql://user@host:5432/name; add ?options=-csearch_path%3Dschema for a "
+            "schema other than public). Default: SQLite in the data directory."
+        ),
+    )
+    database_replica_url: str | None = Field(
+        default=None,
+        description=(
+            "A streaming replica of the PostgreSQL database; this node then reads object pages "
+            "(what analysts pull) from it. Everything else, and every write, uses the primary."
+        ),
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Most PostgreSQL connections one hub process keeps open.",
+    )
     config_dir: Path = Field(
         default=Path("config"),
         description="Directory of declarative settings (member countries, ...).",
@@ -79,3 +100,8 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         """The SQLite database file inside the data directory."""
         return self.data_dir / "exchange.db"
+
+    @property
+    def store_url(self) -> str:
+        """The store's database: the PostgreSQL URL, or the SQLite file's URL."""
+        return self.database_url or f"sqlite:///{self.database_path}"

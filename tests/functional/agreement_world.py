@@ -14,7 +14,6 @@ only grow), and retention compares it with the hub's clock, so the two must star
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
@@ -40,6 +39,7 @@ from tests.functional.conftest import (
 )
 from tests.support.onboarding import FIRST_ADMIN, SECOND_ADMIN, pass_through_terms, vet
 from tests.support.paths import CONFIG_DIR
+from tests.support.postgres import world_database
 
 # As in conftest: only the test client's import-time warning about its HTTP library is silenced.
 with warnings.catch_warnings():
@@ -206,8 +206,7 @@ class AgreementWorld:
     # The store, read directly ----------------------------------------------------------------
     def count(self, sql: str, *params: Any) -> int:
         """A ``SELECT count(*) ...`` on the store's database."""
-        with sqlite3.connect(self.settings.database_path) as db:
-            row = db.execute(sql, params).fetchone()
+        row = self.hub._store._connection().execute(sql, params).fetchone()  # type: ignore[attr-defined]
         return int(row[0])
 
     def footprint(self, partner: Partner) -> dict[str, Any]:
@@ -237,6 +236,11 @@ def new_indicator(label: str = "") -> dict[str, Any]:
 
 def open_world(data_dir: Path) -> Iterator[AgreementWorld]:
     """A fresh hub with a movable clock, two admins with tokens, and a client."""
+    with world_database():
+        yield from _open_world(data_dir)
+
+
+def _open_world(data_dir: Path) -> Iterator[AgreementWorld]:
     settings = Settings(
         data_dir=data_dir,
         config_dir=CONFIG_DIR,

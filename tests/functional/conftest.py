@@ -45,6 +45,7 @@ from exchange.store.models import Account, Role
 from exchange.taxii.media import TAXII_21
 from tests.support.onboarding import onboard
 from tests.support.paths import CONFIG_DIR
+from tests.support.postgres import world_database
 
 # Starlette 1.x prefers `httpx2` and warns (an error under this suite's filterwarnings) when its
 # test client falls back to the `httpx` the project's dev extra installs; that is about the test
@@ -211,6 +212,11 @@ def _wrong_token(token: str) -> str:
 
 def build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, None]:
     """Make the hub, the cast, the collections and their seeds; yield them with a client."""
+    with world_database():
+        yield from _build_world(data_dir, **overrides)
+
+
+def _build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, None]:
     settings = make_settings(data_dir, **overrides)
     hub = build_hub(settings, create=True)
     app = create_app(settings, hub=hub)
@@ -323,15 +329,23 @@ def assert_taxii_error(response: Any, status: int) -> dict[str, Any]:
 
 
 @pytest.fixture
+def own_store() -> Iterator[None]:
+    """For a test that makes its own store through the command line (see world_database)."""
+    with world_database():
+        yield
+
+
+@pytest.fixture
 def small_hub(tmp_path: Path) -> Iterator[tuple[Hub, Path]]:
     """A fresh hub with its country collections, and its data directory (for the CLI)."""
-    settings = make_settings(tmp_path / "data")
-    hub = build_hub(settings, create=True)
-    hub.ensure_country_collections()
-    try:
-        yield hub, settings.data_dir
-    finally:
-        hub.close()
+    with world_database():
+        settings = make_settings(tmp_path / "data")
+        hub = build_hub(settings, create=True)
+        hub.ensure_country_collections()
+        try:
+            yield hub, settings.data_dir
+        finally:
+            hub.close()
 
 
 def audit_cli(data_dir: Path, *args: str) -> Result:

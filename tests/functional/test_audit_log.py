@@ -26,6 +26,7 @@ from tests.functional.conftest import (
     objects_url,
 )
 from tests.support.onboarding import FIRST_ADMIN, onboard, pass_through_terms, vet
+from tests.support.postgres import sqlite_only
 
 
 def _events_since(world: World, start: int) -> list[dict[str, Any]]:
@@ -220,6 +221,7 @@ def test_a_partner_sees_only_its_own_events_with_proofs(world: World) -> None:
         assert_taxii_error(world.client.get(path, headers=owner.auth), 403)
 
 
+@sqlite_only
 def test_the_command_line_verifies_and_names_a_tampered_event(
     small_hub: tuple[Hub, Path],
 ) -> None:

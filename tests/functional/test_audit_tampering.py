@@ -26,6 +26,7 @@ from exchange.sharing.service import Hub
 from exchange.store.models import Role
 from tests.functional.conftest import World, audit_cli, envelope, indicator, objects_url
 from tests.support.onboarding import onboard
+from tests.support.postgres import sqlite_only
 
 # --- RFC 9162 section 2.1, written out again from the RFC text (hashlib only) ---------------
 
@@ -162,6 +163,7 @@ def _assert_named(data_dir: Path, head_json: str, seq: int) -> list[str]:
     return outputs
 
 
+@sqlite_only
 def test_a_deleted_event_is_named_at_its_position(small_hub: tuple[Hub, Path]) -> None:
     hub, data_dir = small_hub
     size, head_json = _logged(hub, data_dir)
@@ -173,6 +175,7 @@ def test_a_deleted_event_is_named_at_its_position(small_hub: tuple[Hub, Path]) -
         assert f"event {victim} is the first that differs" in output
 
 
+@sqlite_only
 def test_deleting_the_last_covered_event_is_named_as_missing(
     small_hub: tuple[Hub, Path],
 ) -> None:
@@ -184,6 +187,7 @@ def test_deleting_the_last_covered_event_is_named_as_missing(
         assert f"event {size - 1} is missing" in output
 
 
+@sqlite_only
 def test_two_swapped_events_are_named_at_the_first(small_hub: tuple[Hub, Path]) -> None:
     hub, data_dir = small_hub
     size, head_json = _logged(hub, data_dir)
@@ -201,6 +205,7 @@ def test_two_swapped_events_are_named_at_the_first(small_hub: tuple[Hub, Path]) 
         assert f"event {first} differs from the trusted log" in output
 
 
+@sqlite_only
 def test_a_recomputed_leaf_does_not_hide_an_edited_body(small_hub: tuple[Hub, Path]) -> None:
     hub, data_dir = small_hub
     size, head_json = _logged(hub, data_dir)
@@ -223,6 +228,7 @@ def test_a_recomputed_leaf_does_not_hide_an_edited_body(small_hub: tuple[Hub, Pa
     _assert_named(data_dir, head_json, victim)
 
 
+@sqlite_only
 def test_an_edited_leaf_column_with_the_body_untouched(small_hub: tuple[Hub, Path]) -> None:
     """The stored leaf hash must be the hash of the stored body: a rewritten leaf alone is
     named, although the log's content (and its root) is still as signed."""
@@ -237,6 +243,7 @@ def test_an_edited_leaf_column_with_the_body_untouched(small_hub: tuple[Hub, Pat
     assert "leaf hash" in result.output
 
 
+@sqlite_only
 def test_an_event_deleted_after_the_last_signed_head_is_named(
     small_hub: tuple[Hub, Path],
 ) -> None:

@@ -454,6 +454,7 @@ def exchange(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.usefixtures("own_store")
 def test_partners_full_lifecycle_through_the_command_line(tmp_path: Path) -> None:
     """``init`` and the four-eyes approvals run as real processes; the other steps run the
     same click commands in-process (a process costs over a second)."""

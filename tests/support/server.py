@@ -174,9 +174,10 @@ class HubProcess:
 
 
 def start_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> HubProcess:
-    """Initialise a store with the demo world in ``data_dir`` and start serving it."""
+    """Initialise a store with the demo world in ``data_dir`` and start serving it
+    (``extra_env`` applies to both, e.g. EXCHANGE_DATABASE_URL for a PostgreSQL store)."""
     hub = HubProcess(data_dir=data_dir, port=free_port(), extra_env=extra_env or {})
-    made = run_cli_json(data_dir, "init", "--demo", "--json")
+    made = json.loads(run_cli(data_dir, "init", "--demo", "--json", extra_env=hub.extra_env))
     for entry in [made["admin"], *made["demo"]]:
         hub.accounts[entry["username"]] = Credential(
             username=entry["username"],
@@ -188,3 +189,17 @@ def start_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> Hub
         )
     hub.start()
     return hub
+
+
+def start_another_node(first: HubProcess, data_dir: Path) -> HubProcess:
+    """A second `exchange serve` on the store of ``first`` (no `exchange init`): same
+    environment (so the same EXCHANGE_DATABASE_URL), its own port and data directory. The two
+    share one ``accounts`` dict, since accounts made through either node live in one store."""
+    node = HubProcess(
+        data_dir=data_dir,
+        port=free_port(),
+        extra_env=dict(first.extra_env),
+        accounts=first.accounts,
+    )
+    node.start()
+    return node

@@ -42,6 +42,10 @@ class HubBase:
         """Release the store."""
         self._store.close()
 
+    def check_store(self) -> None:
+        """Raise ``StoreError`` unless the store answers (readiness of this node)."""
+        self._store.ping()
+
     def _now(self) -> datetime:
         return self._clock()
 

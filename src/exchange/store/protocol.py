@@ -31,7 +31,7 @@ from exchange.store.models import (
     Submission,
     VersionSelector,
 )
-from exchange.store.sqlite_audit import AuditEventRow
+from exchange.store.sql_audit import AuditEventRow
 
 __all__ = ["Store", "Transaction"]
 
@@ -138,7 +138,7 @@ class Transaction(Protocol):
         the Merkle accumulator, write the completed subtree nodes; return the first seq."""
         ...
 
-    # Partners' signing keys, replay nonces, evidence (store/sqlite_keys.py) ----------------
+    # Partners' signing keys, replay nonces, evidence (store/sql_keys.py) ----------------
     def add_partner_key(self, key: PartnerKey) -> None:
         """Register a partner's public key; raises ``Conflict`` if the key id is taken."""
         ...
@@ -169,6 +169,10 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def ping(self) -> None:
+        """Raise ``StoreError`` unless the database answers."""
         ...
 
     def secret(self, name: str) -> bytes:

@@ -2,216 +2,25 @@
 
 Readers run concurrently with the single writer (WAL); each thread has its own connection.
 Writes take the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half way
-on a lock upgrade. Pages are keyset range scans on ``placements_page``: their cost does not
-grow with the size of the collection.
+on a lock upgrade, and two processes sharing the file commit one after the other.
 """
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from exchange.errors import Conflict, StoreError
-from exchange.stix.objects import ObjectVersion
-from exchange.stix.timestamps import format_date_added, now_us
+from exchange.errors import StoreError
 from exchange.store import schema
-from exchange.store.codec import decode_body, encode_body
-from exchange.store.models import (
-    Account,
-    AddOutcome,
-    Collection,
-    CollectionKind,
-    Grant,
-    ObjectQuery,
-    Page,
-    PlacedObject,
-    Position,
-    StatusRecord,
-    VersionSelector,
-)
-from exchange.store.sqlite_agreements import AgreementReads, AgreementWrites
-from exchange.store.sqlite_audit import AuditReads, AuditWrites
-from exchange.store.sqlite_hubkeys import HubKeyStore
-from exchange.store.sqlite_keys import KeyReads, KeyWrites
-from exchange.store.sqlite_sql import (
-    ACCOUNT_COLUMNS,
-    CLOCK_KEY,
-    COLLECTION_COLUMNS,
-    IN_LIST,
-    MERGE_AUDIENCES,
-    account_from_row,
-    collection_from_row,
-    json_list,
-    version_clause,
-)
+from exchange.store.sql_store import SqlStore, SqlTransaction
 
 __all__ = ["SqliteStore", "open_sqlite"]
 
 
-class _SqliteTransaction(AgreementWrites, KeyWrites, AuditWrites):
-    """Write operations inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
-
-    def __init__(self, store: SqliteStore, connection: sqlite3.Connection) -> None:
-        self._store = store
-        self._db = connection
-
-    def _audience_pk(self, members: Sequence[Collection]) -> int:
-        key = ",".join(str(pk) for pk in sorted({m.pk for m in members}))
-        row = self._db.execute("SELECT pk FROM audiences WHERE members = ?", (key,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        cursor = self._db.execute("INSERT INTO audiences (members) VALUES (?)", (key,))
-        pk = cursor.lastrowid
-        assert pk is not None
-        self._db.executemany(
-            "INSERT INTO audience_members (collection_pk, audience_pk) VALUES (?, ?)",
-            [(int(member), pk) for member in key.split(",")],
-        )
-        return pk
-
-    def _holders(self, stix_id: str, version: int) -> dict[int, tuple[bytes, int]]:
-        """Collections (pk) in which this id and version is visible: its digest and date_added."""
-        rows = self._db.execute(
-            "SELECT am.collection_pk, o.digest, p.date_added FROM objects o "
-            "JOIN placements p ON p.object_pk = o.pk "
-            "JOIN audience_members am ON am.audience_pk = p.audience_pk "
-            "WHERE o.stix_id = ? AND o.version = ?",
-            (stix_id, version),
-        ).fetchall()
-        return {int(pk): (bytes(digest), int(added)) for pk, digest, added in rows}
-
-    def _object_pk(self, obj: ObjectVersion) -> int:
-        row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        cursor = self._db.execute(
-            "INSERT INTO objects (stix_id, version, type, spec_version, digest, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                obj.stix_id,
-                obj.version,
-                obj.type,
-                obj.spec_version,
-                obj.digest,
-                encode_body(obj.body),
-            ),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-
-    def _next_time(self, count: int) -> int:
-        """Reserve ``count`` strictly increasing date_added values; return the first."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (CLOCK_KEY,)).fetchone()
-        last = int(row[0]) if row is not None else 0
-        first = max(now_us(), last + 1)
-        self._advance_clock(first + max(count, 1) - 1)
-        return first
-
-    def _advance_clock(self, value: int) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
-            "SET value = excluded.value WHERE CAST(value AS INTEGER) < excluded.value",
-            (CLOCK_KEY, value),
-        )
-
-    def place(
-        self,
-        audience: Sequence[Collection],
-        objects: Sequence[ObjectVersion],
-        *,
-        target: Collection | None,
-        date_added: int | None = None,
-        submission_pk: int | None = None,
-    ) -> list[AddOutcome]:
-        outcomes: list[AddOutcome] = []
-        clock = self._next_time(len(objects)) if date_added is None else date_added
-        if date_added is not None:
-            self._advance_clock(date_added)
-        audience_cache: dict[frozenset[int], int] = {}
-        for obj in objects:
-            holders = self._holders(obj.stix_id, obj.version)
-            held = None if target is None else holders.get(target.pk)
-            if held is not None:
-                digest, held_since = held
-                refused = None
-                if digest != obj.digest:
-                    refused = "a different object with this id and version is in this collection"
-                outcomes.append(
-                    AddOutcome(obj.stix_id, obj.version, False, refused, date_added=held_since)
-                )
-                continue
-            members = [m for m in audience if m.pk not in holders]
-            if submission_pk is not None and len(members) < len(audience):
-                self._co_deliver(obj, audience, holders, submission_pk)
-            if not members:
-                outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
-                continue
-            member_key = frozenset(m.pk for m in members)
-            audience_pk = audience_cache.get(member_key)
-            if audience_pk is None:
-                audience_pk = audience_cache[member_key] = self._audience_pk(members)
-            self._db.execute(
-                "INSERT INTO placements (audience_pk, date_added, object_pk, submission_pk) "
-                "VALUES (?, ?, ?, ?)",
-                (audience_pk, clock, self._object_pk(obj), submission_pk),
-            )
-            outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True, date_added=clock))
-            if date_added is None:
-                clock += 1
-        return outcomes
-
-    def remove(
-        self,
-        collection: Collection,
-        stix_id: str,
-        versions: VersionSelector,
-        spec_versions: frozenset[str],
-    ) -> int:
-        audiences = self._store.audiences_of(collection, self._db)
-        if not audiences:
-            return 0
-        version_sql, version_params = version_clause(versions, audiences, spec_versions)
-        spec_sql = ""
-        spec_params: list[object] = []
-        if spec_versions:
-            spec_sql = f" AND o.spec_version {IN_LIST}"
-            spec_params = [json_list(spec_versions)]
-        rows = self._db.execute(
-            "SELECT p.seq, p.audience_pk, p.object_pk FROM placements p "
-            "JOIN objects o ON o.pk = p.object_pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST}" + spec_sql + version_sql,
-            [stix_id, json_list(audiences), *spec_params, *version_params],
-        ).fetchall()
-        for seq, audience_pk, object_pk in rows:
-            members = self._db.execute(
-                "SELECT c.pk, c.id, c.kind, c.title, c.description, c.owner_account, c.country, "
-                "c.created FROM audience_members am JOIN collections c ON c.pk = am.collection_pk "
-                "WHERE am.audience_pk = ? AND am.collection_pk != ?",
-                (audience_pk, collection.pk),
-            ).fetchall()
-            if members:
-                self._db.execute(
-                    "UPDATE placements SET audience_pk = ? WHERE seq = ?",
-                    (self._audience_pk([collection_from_row(m) for m in members]), seq),
-                )
-            else:
-                self._db.execute("DELETE FROM placements WHERE seq = ?", (seq,))
-                self._collect_orphans([object_pk])
-        return len(rows)
-
-    def save_status(self, record: StatusRecord) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO statuses (id, collection_id, account_id, body) "
-            "VALUES (?, ?, ?, ?)",
-            (record.id, record.collection_id, record.account_id, record.body),
-        )
-
-
-class SqliteStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
+class SqliteStore(SqlStore):
     """The store protocol on one SQLite database file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -221,7 +30,11 @@ class SqliteStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    # Connections ---------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """Where the data is, for operators' messages."""
+        return str(self._path)
+
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
@@ -246,283 +59,27 @@ class SqliteStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
         self._local = threading.local()
 
     @contextmanager
-    def transaction(self) -> Iterator[_SqliteTransaction]:
+    def transaction(self) -> Iterator[SqlTransaction]:
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
-            yield _SqliteTransaction(self, db)
+            yield SqlTransaction(self, db)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 
-    def secret(self, name: str) -> bytes:
-        key = f"secret:{name}"
-        db = self._connection()
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            return bytes(row[0])
-        with self.transaction():
-            db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-                (key, secrets.token_bytes(32)),
-            )
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return bytes(row[0])
-
-    # Accounts ------------------------------------------------------------------------------
-    def add_account(self, account: Account) -> None:
+    def ping(self) -> None:
+        """Raise ``StoreError`` unless the database answers."""
         try:
-            with self.transaction() as tx:
-                tx._db.execute(
-                    f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        account.id,
-                        account.username,
-                        account.role.value,
-                        account.display_name,
-                        account.country,
-                        account.credential_id,
-                        account.token_hash,
-                        account.active,
-                        account.created,
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"the user name {account.username!r} is taken") from None
-
-    def _one_account(self, column: str, value: str) -> Account | None:
-        row = (
-            self._connection()
-            .execute(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?", (value,))
-            .fetchone()
-        )
-        return None if row is None else account_from_row(row)
-
-    def account(self, account_id: str) -> Account | None:
-        return self._one_account("id", account_id)
-
-    def account_by_username(self, username: str) -> Account | None:
-        return self._one_account("username", username)
-
-    def account_by_credential(self, credential_id: str) -> Account | None:
-        return self._one_account("credential_id", credential_id)
-
-    def accounts(self) -> list[Account]:
-        rows = self._connection().execute(
-            f"SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created, username"
-        )
-        return [account_from_row(row) for row in rows]
-
-    def set_credential(self, account_id: str, credential_id: str, token_hash: str) -> None:
-        with self.transaction() as tx:
-            tx._db.execute(
-                "UPDATE accounts SET credential_id = ?, token_hash = ? WHERE id = ?",
-                (credential_id, token_hash, account_id),
-            )
-
-    def set_active(self, account_id: str, active: bool) -> None:
-        with self.transaction() as tx:
-            tx._db.execute("UPDATE accounts SET active = ? WHERE id = ?", (active, account_id))
-
-    # Collections ---------------------------------------------------------------------------
-    def add_collection(
-        self,
-        *,
-        collection_id: str,
-        kind: CollectionKind,
-        title: str,
-        description: str = "",
-        owner_account: str | None = None,
-        country: str | None = None,
-    ) -> Collection:
-        created = _now_text()
-        try:
-            with self.transaction() as tx:
-                cursor = tx._db.execute(
-                    "INSERT INTO collections (id, kind, title, description, owner_account, "
-                    "country, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        collection_id,
-                        kind.value,
-                        title,
-                        description,
-                        owner_account,
-                        country,
-                        created,
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            raise Conflict(f"a collection with id {collection_id!r} exists") from None
-        assert cursor.lastrowid is not None
-        return Collection(
-            pk=cursor.lastrowid,
-            id=collection_id,
-            kind=kind,
-            title=title,
-            description=description,
-            owner_account=owner_account,
-            country=country,
-            created=created,
-        )
-
-    def collection(self, collection_id: str) -> Collection | None:
-        row = (
-            self._connection()
-            .execute(f"SELECT {COLLECTION_COLUMNS} FROM collections WHERE id = ?", (collection_id,))
-            .fetchone()
-        )
-        return None if row is None else collection_from_row(row)
-
-    def collections(self) -> list[Collection]:
-        rows = self._connection().execute(
-            f"SELECT {COLLECTION_COLUMNS} FROM collections ORDER BY pk"
-        )
-        return [collection_from_row(row) for row in rows]
-
-    def set_grant(self, grant: Grant) -> None:
-        collection = self.collection(grant.collection_id)
-        if collection is None:
-            raise StoreError(f"no collection {grant.collection_id!r}")
-        with self.transaction() as tx:
-            tx._db.execute(
-                "INSERT INTO grants (collection_pk, account_id, can_read, can_write) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (collection_pk, account_id) DO UPDATE SET "
-                "can_read = excluded.can_read, can_write = excluded.can_write",
-                (collection.pk, grant.account_id, grant.can_read, grant.can_write),
-            )
-
-    def _grants(self, where: str, value: str) -> list[Grant]:
-        rows = self._connection().execute(
-            "SELECT c.id, g.account_id, g.can_read, g.can_write FROM grants g "
-            f"JOIN collections c ON c.pk = g.collection_pk WHERE {where} = ? ORDER BY c.pk",
-            (value,),
-        )
-        return [Grant(row[0], row[1], bool(row[2]), bool(row[3])) for row in rows]
-
-    def grants_for_account(self, account_id: str) -> list[Grant]:
-        return self._grants("g.account_id", account_id)
-
-    def grants_for_collection(self, collection_id: str) -> list[Grant]:
-        return self._grants("c.id", collection_id)
-
-    # Objects -------------------------------------------------------------------------------
-    def audiences_of(
-        self, collection: Collection, connection: sqlite3.Connection | None = None
-    ) -> list[int]:
-        """The audiences (pk) that include the collection."""
-        db = connection or self._connection()
-        rows = db.execute(
-            "SELECT audience_pk FROM audience_members WHERE collection_pk = ? ORDER BY audience_pk",
-            (collection.pk,),
-        )
-        return [int(row[0]) for row in rows]
-
-    def page(
-        self,
-        collection: Collection,
-        query: ObjectQuery,
-        *,
-        after: Position | None,
-        limit: int,
-        with_bodies: bool,
-    ) -> Page:
-        db = self._connection()
-        audiences = self.audiences_of(collection, db)
-        if not audiences:
-            return Page(rows=(), more=False)
-        filters: list[str] = []
-        params: list[object] = []
-        if after is not None:
-            filters.append("p.date_added >= ? AND (p.date_added > ? OR p.seq > ?)")
-            params.extend((after.date_added, after.date_added, after.seq))
-        if query.added_after is not None:
-            filters.append("p.date_added > ?")
-            params.append(query.added_after)
-        for column, values in (
-            ("o.stix_id", query.ids),
-            ("o.type", query.types),
-            ("o.spec_version", query.spec_versions),
-        ):
-            if values:
-                filters.append(f"{column} {IN_LIST}")
-                params.append(json_list(values))
-        version_sql, version_params = version_clause(query.versions, audiences, query.spec_versions)
-        where = "".join(f" AND {f}" for f in filters) + version_sql
-        body = ", o.body" if with_bodies else ", NULL"
-        columns = f"p.date_added, p.seq, o.stix_id, o.type, o.version, o.spec_version{body}"
-        joined = "FROM placements p JOIN objects o ON o.pk = p.object_pk"
-        order = "ORDER BY p.date_added, p.seq LIMIT ?"
-        fetch = limit + 1
-        sql: str
-        all_params: list[object]
-        if len(audiences) == 1:
-            sql = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
-            all_params = [audiences[0], *params, *version_params, fetch]
-        elif len(audiences) <= MERGE_AUDIENCES:
-            # One range scan per audience, merged: each is an index walk that stops at `fetch`.
-            select = f"SELECT {columns} {joined} WHERE p.audience_pk = ?{where} {order}"
-            sql = (
-                " UNION ALL ".join(f"SELECT * FROM ({select})" for _ in audiences)
-                + " ORDER BY 1, 2 LIMIT ?"
-            )
-            all_params = []
-            for audience_pk in audiences:
-                all_params.extend((audience_pk, *params, *version_params, fetch))
-            all_params.append(fetch)
-        else:
-            sql = f"SELECT {columns} {joined} WHERE p.audience_pk {IN_LIST}{where} {order}"
-            all_params = [json_list(audiences), *params, *version_params, fetch]
-        rows = db.execute(sql, all_params).fetchall()
-        more = len(rows) > limit
-        placed = [
-            PlacedObject(
-                position=Position(row[0], row[1]),
-                stix_id=row[2],
-                type=row[3],
-                version=row[4],
-                spec_version=row[5],
-                body=decode_body(row[6]) if with_bodies else None,
-            )
-            for row in rows[:limit]
-        ]
-        return Page(rows=placed, more=more)
-
-    def holds(self, collection: Collection, stix_id: str) -> bool:
-        db = self._connection()
-        audiences = self.audiences_of(collection, db)
-        if not audiences:
-            return False
-        row = db.execute(
-            "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST} LIMIT 1",
-            (stix_id, json_list(audiences)),
-        ).fetchone()
-        return row is not None
-
-    def status(self, status_id: str) -> StatusRecord | None:
-        row = (
-            self._connection()
-            .execute(
-                "SELECT id, collection_id, account_id, body FROM statuses WHERE id = ?",
-                (status_id,),
-            )
-            .fetchone()
-        )
-        return None if row is None else StatusRecord(row[0], row[1], row[2], bytes(row[3]))
-
-    def iter_collection_sizes(self) -> Iterator[tuple[str, int]]:
-        rows = self._connection().execute(
-            "SELECT c.id, count(p.seq) FROM collections c "
-            "LEFT JOIN audience_members am ON am.collection_pk = c.pk "
-            "LEFT JOIN placements p ON p.audience_pk = am.audience_pk GROUP BY c.pk ORDER BY c.pk"
-        )
-        for collection_id, size in rows:
-            yield collection_id, int(size)
+            self._connection().execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store at {self._path} does not answer: {exc}") from None
 
 
-def _now_text() -> str:
-    return format_date_added(now_us())
+def sqlite_url(data_dir: Path) -> str:
+    """The SQLAlchemy URL of the embedded store in ``data_dir`` (for migrations)."""
+    return f"sqlite:///{data_dir / 'exchange.db'}"
 
 
 def open_sqlite(data_dir: Path, *, create: bool) -> SqliteStore:
@@ -531,17 +88,12 @@ def open_sqlite(data_dir: Path, *, create: bool) -> SqliteStore:
     Without ``create`` a missing or outdated database is an error that says what to run.
     """
     path = data_dir / "exchange.db"
-    url = f"sqlite:///{path}"
+    url = sqlite_url(data_dir)
     if create:
         data_dir.mkdir(parents=True, exist_ok=True)
         schema.upgrade(url)
     elif not path.exists():
         raise StoreError(f"no store at {path}: run `exchange init` first")
     else:
-        current = schema.current_revision(url)
-        if current != schema.head_revision():
-            raise StoreError(
-                f"the store at {path} is at schema {current or 'none'}, this hub needs "
-                f"{schema.head_revision()}: run `exchange db upgrade`"
-            )
+        schema.require_head(url, str(path))
     return SqliteStore(path)

@@ -3,8 +3,6 @@ state across reopen, partner reads and signed heads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from exchange.audit.errors import AuditError
@@ -12,7 +10,7 @@ from exchange.audit.events import AuditEvent
 from exchange.audit.heads import HeadSigner, SignedTreeHead, TreeHead
 from exchange.audit.merkle import MerkleAccumulator, node_hash, root
 from exchange.store.protocol import Store
-from exchange.store.sqlite import open_sqlite
+from tests.unit.store.conftest import Opener
 
 AT = "2026-01-01T00:00:00.000000Z"
 
@@ -86,11 +84,11 @@ def test_events_for_one_partner(store: Store) -> None:
     assert store.audit_events_for_partner("c", -1, 10) == []
 
 
-def test_the_log_continues_after_reopening(tmp_path: Path) -> None:
-    store = open_sqlite(tmp_path / "s", create=True)
+def test_the_log_continues_after_reopening(open_store: Opener) -> None:
+    store = open_store(True)
     _append(store, None, None, None)
     store.close()
-    again = open_sqlite(tmp_path / "s", create=False)
+    again = open_store(False)
     try:
         assert _append(again, None, None) == 3
         assert MerkleAccumulator.from_nodes(5, again.audit_node).root() == root(_leaves(again))

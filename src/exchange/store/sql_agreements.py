@@ -1,10 +1,9 @@
-"""The SQLite store's part for agreements: partners, agreement versions, submissions,
+"""The store's part for agreements: partners, agreement versions, submissions,
 embargoes, quotas, retention and the change record. Mixed into the store and its transaction.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,11 +21,14 @@ from exchange.store.models import (
     CollectionKind,
     Submission,
 )
-from exchange.store.sqlite_sql import (
+from exchange.store.sql import (
     COLLECTION_COLUMNS,
     IN_LIST,
+    INTEGRITY_ERRORS,
+    Db,
     collection_from_row,
     json_list,
+    json_text,
 )
 
 __all__ = ["AgreementReads", "AgreementWrites"]
@@ -45,7 +47,7 @@ def _agreement(row: Any) -> AgreementVersion:
 class AgreementWrites:
     """Writes of the agreements part, inside a store transaction."""
 
-    _db: sqlite3.Connection
+    _db: Db
 
     # Provided by the transaction class this is mixed into.
     def _object_pk(self, obj: ObjectVersion) -> int:
@@ -78,8 +80,8 @@ class AgreementWrites:
         if row is None:
             return
         self._db.executemany(
-            "INSERT OR IGNORE INTO co_deliveries (object_pk, collection_pk, submission_pk) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO co_deliveries (object_pk, collection_pk, submission_pk) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (int(row[0]), member.pk, submission_pk)
                 for member in audience
@@ -136,8 +138,9 @@ class AgreementWrites:
             )
 
     def add_submission(self, submission: Submission) -> int:
-        cursor = self._db.execute(
-            f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        row = self._db.execute(
+            f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING pk",
             (
                 submission.partner_account,
                 submission.agreement_id,
@@ -147,14 +150,14 @@ class AgreementWrites:
                 submission.accepted,
                 submission.refused,
             ),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        ).fetchone()
+        return int(row[0])
 
     def add_usage(self, partner_account: str, day: str, objects: int) -> int:
         self._db.execute(
             "INSERT INTO quota_usage (partner_account, day, objects) VALUES (?, ?, ?) "
-            "ON CONFLICT (partner_account, day) DO UPDATE SET objects = objects + excluded.objects",
+            "ON CONFLICT (partner_account, day) "
+            "DO UPDATE SET objects = quota_usage.objects + excluded.objects",
             (partner_account, day, objects),
         )
         row = self._db.execute(
@@ -171,7 +174,7 @@ class AgreementWrites:
         due_at: int,
         submission_pk: int,
     ) -> None:
-        codes = json_list(countries)
+        codes = json_text(countries)
         self._db.executemany(
             "INSERT INTO embargoed (due_at, object_pk, submission_pk, countries) "
             "VALUES (?, ?, ?, ?)",
@@ -254,7 +257,7 @@ class AgreementWrites:
         ).fetchall():
             remaining = [code for code in orjson.loads(countries) if code in keep]
             self._db.execute(
-                "UPDATE embargoed SET countries = ? WHERE pk = ?", (json_list(remaining), pk)
+                "UPDATE embargoed SET countries = ? WHERE pk = ?", (json_text(remaining), pk)
             )
         if not placed:
             return 0
@@ -302,7 +305,7 @@ class AgreementWrites:
         self._db.execute(
             f"DELETE FROM co_deliveries WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) "
             "AND collection_pk IN (SELECT pk FROM collections WHERE kind = ? "
-            f"AND country NOT {IN_LIST})",
+            f"AND NOT (country {IN_LIST}))",
             (partner_account, CollectionKind.COUNTRY.value, json_list(keep)),
         )
         self._collect_orphans(freed)
@@ -354,7 +357,7 @@ class AgreementWrites:
                     agreement.created_at,
                 ),
             )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             raise Conflict(
                 f"agreement {agreement.agreement_id} already has a version {agreement.version}"
             ) from None
@@ -378,7 +381,7 @@ class AgreementWrites:
 class AgreementReads:
     """Reads of the agreements part."""
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Db:
         raise NotImplementedError
 
     def partner_record(self, account_id: str) -> bytes | None:

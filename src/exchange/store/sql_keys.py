@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from typing import Any
 
@@ -11,6 +10,7 @@ import orjson
 
 from exchange.errors import Conflict, NotFound
 from exchange.store.key_models import Evidence, PartnerKey
+from exchange.store.sql import INTEGRITY_ERRORS, Db
 
 __all__ = ["KeyReads", "KeyWrites"]
 
@@ -57,7 +57,7 @@ def _evidence(row: Any) -> Evidence:
 class KeyWrites:
     """Writes of the keys part, inside a store transaction."""
 
-    _db: sqlite3.Connection
+    _db: Db
 
     def add_partner_key(self, key: PartnerKey) -> None:
         try:
@@ -76,7 +76,7 @@ class KeyWrites:
                     key.created_at,
                 ),
             )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             raise Conflict(f"a key with the id {key.key_id!r} is already registered") from None
 
     def end_partner_key(self, key_id: str, valid_until: int) -> None:
@@ -95,14 +95,12 @@ class KeyWrites:
             raise NotFound(f"no key {key_id!r}")
 
     def remember_nonce(self, key_id: str, nonce: str, seen_at: int) -> bool:
-        try:
-            self._db.execute(
-                "INSERT INTO nonces (key_id, nonce, seen_at) VALUES (?, ?, ?)",
-                (key_id, nonce, seen_at),
-            )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        # Not an exception: on PostgreSQL a failed statement would abort the transaction.
+        inserted = self._db.execute(
+            "INSERT INTO nonces (key_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (key_id, nonce, seen_at),
+        )
+        return inserted.rowcount == 1
 
     def prune_nonces(self, before: int) -> int:
         return self._db.execute("DELETE FROM nonces WHERE seen_at < ?", (before,)).rowcount
@@ -116,7 +114,7 @@ class KeyWrites:
                 evidence.label,
                 evidence.signature,
                 evidence.signature_base,
-                orjson.dumps(list(evidence.covered)),
+                orjson.dumps(list(evidence.covered)).decode(),
                 evidence.created,
                 evidence.nonce,
                 evidence.content_type,
@@ -128,7 +126,7 @@ class KeyWrites:
 class KeyReads:
     """Reads of the keys part."""
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Db:
         raise NotImplementedError
 
     def partner_key(self, key_id: str) -> PartnerKey | None:

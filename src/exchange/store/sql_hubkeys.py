@@ -1,12 +1,13 @@
-"""The SQLite store's part for the hub's own signing keys (mixed into the store)."""
+"""The store's part for the hub's own signing keys (mixed into the store)."""
 
 from __future__ import annotations
 
-import sqlite3
+from contextlib import AbstractContextManager
 from typing import Any
 
 from exchange.errors import Conflict
 from exchange.store.models import HubKey
+from exchange.store.sql import INTEGRITY_ERRORS, Db
 
 __all__ = ["HubKeyStore"]
 
@@ -28,7 +29,10 @@ def _key(row: Any) -> HubKey:
 class HubKeyStore:
     """The hub's keys by purpose; one current (not retired) key per purpose."""
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Db:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[Db]:
         raise NotImplementedError
 
     def hub_keys(self, purpose: str | None = None) -> list[HubKey]:
@@ -42,29 +46,23 @@ class HubKeyStore:
 
     def add_hub_key(self, key: HubKey) -> None:
         """Store a new hub key and retire the purpose's previous current key (same commit)."""
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute(
-                "UPDATE hub_keys SET retired_at = ? WHERE purpose = ? AND retired_at IS NULL",
-                (key.created_at, key.purpose),
-            )
-            db.execute(
-                f"INSERT INTO hub_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key.key_id,
-                    key.purpose,
-                    key.algorithm,
-                    key.private_key,
-                    key.public_key,
-                    key.created_at,
-                    key.retired_at,
-                ),
-            )
-        except sqlite3.IntegrityError:
-            db.execute("ROLLBACK")
+            with self._write() as db:
+                db.execute(
+                    "UPDATE hub_keys SET retired_at = ? WHERE purpose = ? AND retired_at IS NULL",
+                    (key.created_at, key.purpose),
+                )
+                db.execute(
+                    f"INSERT INTO hub_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key.key_id,
+                        key.purpose,
+                        key.algorithm,
+                        key.private_key,
+                        key.public_key,
+                        key.created_at,
+                        key.retired_at,
+                    ),
+                )
+        except INTEGRITY_ERRORS:
             raise Conflict(f"a hub key {key.key_id} exists") from None
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")

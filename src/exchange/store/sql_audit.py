@@ -1,18 +1,19 @@
 """The SQLite store's part for the audit log: events, Merkle nodes, the accumulator state and
 signed tree heads (tables of migration 0005). Mixed into the store and its transaction.
 
-Appends run inside the caller's write transaction (``BEGIN IMMEDIATE`` holds the write lock),
-so the log's order is the commit order, also across processes sharing the database file.
+Appends run inside the caller's write transaction, which holds the store's write lock, so the
+log's order is the commit order, also across processes and nodes sharing the database.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from exchange.audit.errors import AuditError
 from exchange.audit.heads import SignedTreeHead, TreeHead
 from exchange.audit.merkle import MerkleAccumulator
+from exchange.store.sql import Db
 
 __all__ = ["AuditEventRow", "AuditReads", "AuditWrites"]
 
@@ -32,7 +33,7 @@ def _head(row: Sequence[object]) -> SignedTreeHead:
 class AuditWrites:
     """Appending to the audit log, inside a store transaction."""
 
-    _db: sqlite3.Connection
+    _db: Db
 
     def audit_size(self) -> int:
         """How many events the log holds, as this transaction sees it."""
@@ -73,7 +74,10 @@ class AuditWrites:
 class AuditReads:
     """Reading the audit log and its signed heads (and saving heads, in their own commit)."""
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Db:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[Db]:
         raise NotImplementedError
 
     def audit_size(self) -> int:
@@ -133,10 +137,12 @@ class AuditReads:
 
     def save_tree_head(self, head: SignedTreeHead) -> None:
         """Keep a signed head (one per size: a second head of the same size is ignored)."""
-        self._connection().execute(
-            f"INSERT OR IGNORE INTO audit_heads ({_HEAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-            (head.head.size, head.head.root, head.head.timestamp, head.key_id, head.signature),
-        )
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO audit_heads ({_HEAD_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (head.head.size, head.head.root, head.head.timestamp, head.key_id, head.signature),
+            )
 
     def tree_heads(self) -> list[SignedTreeHead]:
         """Every signed head, smallest (oldest) first."""

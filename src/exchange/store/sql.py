@@ -1,32 +1,68 @@
-"""SQL pieces the SQLite store shares: column lists, row mappers, list binding, version filters."""
+"""SQL the backends share: the connection interface, column lists, row mappers, list binding,
+version filters.
+
+The statements are written once, in the SQL both SQLite and PostgreSQL accept, with ``?``
+placeholders; the PostgreSQL backend rewrites placeholders and list membership (``IN_LIST``) for
+its driver (see ``exchange.store.postgres``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 import orjson
+import psycopg
 
 from exchange.stix.objects import SINGLE_VERSION
 from exchange.store.models import Account, Collection, CollectionKind, Role, VersionSelector
 
 __all__ = [
     "ACCOUNT_COLUMNS",
-    "CLOCK_KEY",
     "COLLECTION_COLUMNS",
+    "INTEGRITY_ERRORS",
     "IN_LIST",
     "MERGE_AUDIENCES",
+    "Db",
+    "Rows",
+    "SqlList",
     "account_from_row",
     "collection_from_row",
     "json_list",
+    "json_text",
     "version_clause",
 ]
+
+
+class Rows(Protocol):
+    """What a statement returns: its rows, and how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """A connection as the store's SQL uses it (``sqlite3.Connection`` is one)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Rows: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> object: ...
+
+
+# A unique or foreign key was violated, whichever backend said so.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 ACCOUNT_COLUMNS = (
     "id, username, role, display_name, country, credential_id, token_hash, active, created"
 )
 COLLECTION_COLUMNS = "pk, id, kind, title, description, owner_account, country, created"
-CLOCK_KEY = "clock"
 
 
 def account_from_row(row: Any) -> Account:
@@ -56,14 +92,33 @@ def collection_from_row(row: Any) -> Collection:
     )
 
 
-# A list bound as one JSON parameter: no limit on its length from SQLite's variable count.
+# Membership in a list bound as one parameter (``json_list``): SQLite reads it as a JSON array,
+# so its length is not limited by the number of variables; PostgreSQL binds an array.
 IN_LIST = "IN (SELECT value FROM json_each(?))"
 # Up to this many audiences, a page is a merge of per-audience index range scans.
 MERGE_AUDIENCES = 64
 
 
-def json_list(values: Iterable[str] | Iterable[int]) -> str:
+class SqlList:
+    """A list bound as one parameter of ``IN_LIST``."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: list[Any]) -> None:
+        self.values = values
+
+
+def json_list(values: Iterable[str] | Iterable[int]) -> SqlList:
+    """Bind ``values`` (sorted) as the parameter of an ``IN_LIST``."""
+    return SqlList(sorted(values))
+
+
+def json_text(values: Iterable[str] | Iterable[int]) -> str:
+    """``values``, sorted, as a JSON array to store in a text column."""
     return orjson.dumps(sorted(values)).decode()
+
+
+sqlite3.register_adapter(SqlList, lambda bound: orjson.dumps(bound.values).decode())
 
 
 def version_clause(
@@ -96,5 +151,5 @@ def version_clause(
         )
         params.extend((json_list(selector.exact), json_list(selector.exact)))
     if not alternatives:
-        return " AND 0", []
+        return " AND 1 = 0", []
     return " AND (" + " OR ".join(alternatives) + ")", params

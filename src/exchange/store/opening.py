@@ -1,0 +1,29 @@
+"""Opening the configured store: PostgreSQL when a database URL is set, else embedded SQLite."""
+
+from __future__ import annotations
+
+from exchange.settings import Settings
+from exchange.store.postgres import open_postgres, redacted_url
+from exchange.store.sql_store import SqlStore
+from exchange.store.sqlite import open_sqlite
+
+__all__ = ["open_store", "store_location"]
+
+
+def open_store(settings: Settings, *, create: bool) -> SqlStore:
+    """The store the settings name; with ``create``, made and migrated to the newest schema."""
+    if settings.database_url:
+        return open_postgres(
+            settings.database_url,
+            create=create,
+            pool_size=settings.database_pool_size,
+            replica_url=settings.database_replica_url,
+        )
+    return open_sqlite(settings.data_dir, create=create)
+
+
+def store_location(settings: Settings) -> str:
+    """Where the settings put the store, for messages (no password)."""
+    if settings.database_url:
+        return redacted_url(settings.database_url)
+    return str(settings.database_path)

@@ -1,0 +1,399 @@
+"""Two hub nodes on one PostgreSQL database, as behind a load balancer.
+
+Two `exchange serve` processes share one store (EXCHANGE_DATABASE_URL, a fresh schema). Four
+partners, whose agreements require signatures and route to different member countries, push
+signed envelopes concurrently, each envelope to the node after the previous one. Then:
+
+- every push was taken whole (202, complete, every object added), and each status resource
+  reads the same from the other node;
+- analysts of three countries page through their country collections with a small limit,
+  each page from the other node than the last, with the ``next`` that node gave: they see
+  every object routed to their country exactly once, and nothing else (the expectation is
+  computed here from what the partners sent and their agreements' recipient countries);
+- an accepted signed request, sent again byte for byte to the other node, is refused as a
+  replay (the nonce is remembered in the shared store), and nothing new appears;
+- `exchange audit verify` over the database checks the whole audit log, written by both
+  nodes at once, against a freshly signed tree head;
+- both nodes answer ``GET /health/ready`` with 200 ``{"status": "ready"}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from exchange.countries import country_collection_id
+from exchange.signing.client import SigningAuth
+from exchange.signing.keys import PrivateKey, generate_private_key, public_key_info
+from tests.support.onboarding import pass_through_terms
+from tests.support.postgres import fresh_schema
+from tests.support.server import (
+    EXCHANGE,
+    Credential,
+    HubProcess,
+    _env,
+    start_another_node,
+    start_hub,
+)
+
+pytestmark = pytest.mark.e2e
+
+TAXII_21 = "application/taxii+json;version=2.1"
+TIMEOUT = 60
+
+# Partner -> the member countries its agreement sends to. FR, DE and BR have demo analysts.
+ROUTES: dict[str, tuple[str, ...]] = {
+    "two-node-partner-0": ("FR", "DE"),
+    "two-node-partner-1": ("DE", "BR"),
+    "two-node-partner-2": ("FR",),
+    "two-node-partner-3": ("BR", "JP"),
+}
+ANALYSTS = {"FR": "analyst-fr", "DE": "analyst-de", "BR": "analyst-br"}
+ENVELOPES_PER_PARTNER = 6
+MALWARE_PER_ENVELOPE = 3
+INDICATORS_PER_MALWARE = 2
+PAGE_LIMIT = 7
+
+
+@dataclass
+class Signer:
+    """A partner with its registered signing key."""
+
+    credential: Credential
+    private: PrivateKey
+    key_id: str
+    countries: tuple[str, ...]
+
+
+@dataclass
+class Push:
+    """One signed POST as sent (body and headers exactly), to which node, and its answer."""
+
+    partner: str
+    node: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    objects: list[dict[str, Any]]
+    status_code: int
+    answer: dict[str, Any]
+
+
+@dataclass
+class Cluster:
+    nodes: tuple[HubProcess, HubProcess]
+    database_url: str
+    signers: dict[str, Signer]
+    pushes: list[Push]
+
+
+def _envelope_objects(partner: str, number: int) -> list[dict[str, Any]]:
+    """Fresh malware, indicators of it, and `indicates` relationships; every id new."""
+    created = "2024-03-01T12:00:00.000Z"
+    common = {"spec_version": "2.1", "created": created, "modified": created}
+    objects: list[dict[str, Any]] = []
+    for m in range(MALWARE_PER_ENVELOPE):
+        malware_id = f"malware--{uuid.uuid4()}"
+        objects.append(
+            {
+                **common,
+                "type": "malware",
+                "id": malware_id,
+                "name": f"{partner} family {number}.{m}",
+                "is_family": True,
+            }
+        )
+        for i in range(INDICATORS_PER_MALWARE):
+            indicator_id = f"indicator--{uuid.uuid4()}"
+            domain = f"{uuid.uuid4().hex[:12]}.example.org"
+            objects.append(
+                {
+                    **common,
+                    "type": "indicator",
+                    "id": indicator_id,
+                    "name": f"{partner} c2 {number}.{m}.{i}",
+                    "indicator_types": ["malicious-activity"],
+                    "pattern": f"[domain-name:value = '{domain}']",
+                    "pattern_type": "stix",
+                    "valid_from": created,
+                }
+            )
+            objects.append(
+                {
+                    **common,
+                    "type": "relationship",
+                    "id": f"relationship--{uuid.uuid4()}",
+                    "relationship_type": "indicates",
+                    "source_ref": indicator_id,
+                    "target_ref": malware_id,
+                }
+            )
+    return objects
+
+
+def _push(nodes: tuple[HubProcess, HubProcess], signer: Signer, number: int) -> Push:
+    """Sign one envelope for the partner's inbox on node ``number % 2`` and send it."""
+    node = number % 2
+    hub = nodes[node]
+    inbox = signer.credential.inbox
+    assert inbox is not None
+    objects = _envelope_objects(signer.credential.username, number)
+    url = f"{hub.collection_url(inbox)}objects/"
+    prepared = requests.Request(
+        "POST",
+        url,
+        data=json.dumps({"objects": objects}).encode(),
+        headers={"Content-Type": TAXII_21, "Accept": TAXII_21},
+    ).prepare()
+    SigningAuth(
+        signer.private,
+        signer.key_id,
+        user=signer.credential.username,
+        token=signer.credential.token,
+    )(prepared)
+    assert isinstance(prepared.body, bytes)
+    headers = dict(prepared.headers)
+    with requests.Session() as session:
+        response = session.send(prepared, timeout=TIMEOUT)
+    try:
+        answer: dict[str, Any] = response.json()
+    except ValueError:
+        answer = {"unparsed": response.text}
+    return Push(
+        signer.credential.username,
+        node,
+        url,
+        prepared.body,
+        headers,
+        objects,
+        response.status_code,
+        answer,
+    )
+
+
+def _onboard(hub: HubProcess, username: str, countries: tuple[str, ...]) -> Signer:
+    credential = hub.onboard_partner(
+        username, countries, pass_through_terms(countries, signatures_required=True)
+    )
+    private = generate_private_key()
+    info = public_key_info(private.public_key())
+    registered = hub._admin_call(
+        "POST", f"/admin/partners/{username}/keys", "admin", {"public_key": info.pem()}
+    )
+    assert registered["key_id"] == info.key_id
+    return Signer(credential, private, info.key_id, countries)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with fresh_schema() as database_url:
+        env = {"EXCHANGE_DATABASE_URL": database_url, "EXCHANGE_MAINTENANCE_SECONDS": "1"}
+        first = start_hub(tmp_path_factory.mktemp("node-a"), extra_env=env)
+        second: HubProcess | None = None
+        try:
+            second = start_another_node(first, tmp_path_factory.mktemp("node-b"))
+            nodes = (first, second)
+            # Onboarding alternates nodes too: what one node's admin API writes, the other uses.
+            signers = {
+                name: _onboard(nodes[i % 2], name, countries)
+                for i, (name, countries) in enumerate(ROUTES.items())
+            }
+            jobs = [
+                (signer, number)
+                for number in range(ENVELOPES_PER_PARTNER)
+                for signer in signers.values()
+            ]
+            with ThreadPoolExecutor(max_workers=2 * len(signers)) as pool:
+                pushes = list(pool.map(lambda job: _push(nodes, *job), jobs))
+            yield Cluster(nodes, database_url, signers, pushes)
+        finally:
+            if second is not None:
+                second.stop()
+            first.stop()
+
+
+def _objects_page(
+    hub: HubProcess, who: Credential, collection_id: str, cursor: str | None
+) -> dict[str, Any]:
+    params: dict[str, str | int] = {"limit": PAGE_LIMIT}
+    if cursor is not None:
+        params["next"] = cursor
+    response = requests.get(
+        f"{hub.collection_url(collection_id)}objects/",
+        params=params,
+        auth=who.auth,
+        headers={"Accept": TAXII_21},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 200, (hub.port, response.text)
+    page: dict[str, Any] = response.json()
+    return page
+
+
+def _page_alternately(cluster: Cluster, who: Credential, collection_id: str) -> list[str]:
+    """Every object id of a collection, in the order served, each page from the other node."""
+    seen: list[str] = []
+    cursor: str | None = None
+    for page_number in itertools.count():
+        assert page_number < 1000, "paging does not end"
+        hub = cluster.nodes[page_number % 2]
+        page = _objects_page(hub, who, collection_id, cursor)
+        objects = page.get("objects", [])
+        assert len(objects) <= PAGE_LIMIT
+        seen += [obj["id"] for obj in objects]
+        if not page.get("more", False):
+            return seen
+        assert objects, "a page that says more must not be empty"
+        cursor = page["next"]
+        assert isinstance(cursor, str)
+        assert cursor
+    raise AssertionError("unreachable")
+
+
+def test_every_concurrent_push_is_taken_whole(cluster: Cluster) -> None:
+    assert len(cluster.pushes) == len(ROUTES) * ENVELOPES_PER_PARTNER
+    assert {push.node for push in cluster.pushes} == {0, 1}
+    for push in cluster.pushes:
+        where = (push.partner, push.node)
+        assert push.status_code == 202, (where, push.answer)
+        answer = push.answer
+        assert answer["status"] == "complete", where
+        assert answer["total_count"] == len(push.objects), where
+        assert answer["success_count"] == len(push.objects), (where, answer.get("failures"))
+        assert answer.get("failure_count", 0) == 0, (where, answer.get("failures"))
+        assert answer.get("pending_count", 0) == 0, where
+        assert [s["id"] for s in answer["successes"]] == [o["id"] for o in push.objects]
+        assert all(s["message"].startswith("added") for s in answer["successes"]), where
+
+
+def test_a_status_reads_the_same_from_either_node(cluster: Cluster) -> None:
+    for push in cluster.pushes[: 2 * len(ROUTES)]:
+        other = cluster.nodes[1 - push.node]
+        partner = cluster.signers[push.partner].credential
+        response = requests.get(
+            f"{other.api_root}status/{push.answer['id']}/",
+            auth=partner.auth,
+            headers={"Accept": TAXII_21},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == push.answer
+
+
+def test_analysts_paging_across_nodes_see_each_object_exactly_once(cluster: Cluster) -> None:
+    for country, username in ANALYSTS.items():
+        expected = {
+            obj["id"]
+            for push in cluster.pushes
+            if country in cluster.signers[push.partner].countries
+            for obj in push.objects
+        }
+        assert len(expected) > 3 * PAGE_LIMIT  # several pages, so the nodes take turns
+        analyst = cluster.nodes[0].accounts[username]
+        seen = _page_alternately(cluster, analyst, country_collection_id(country))
+        repeated = {stix_id: n for stix_id, n in Counter(seen).items() if n > 1}
+        assert not repeated, (country, repeated)
+        assert set(seen) == expected, (
+            country,
+            {"missing": sorted(expected - set(seen))[:5], "extra": sorted(set(seen) - expected)},
+        )
+
+
+def test_a_replay_sent_to_the_other_node_is_refused(cluster: Cluster) -> None:
+    original = cluster.pushes[0]
+    assert original.status_code == 202
+    signer = cluster.signers[original.partner]
+    inbox = signer.credential.inbox
+    assert inbox is not None
+    first, other = cluster.nodes[original.node], cluster.nodes[1 - original.node]
+
+    def inbox_ids() -> list[str]:
+        ids: list[str] = []
+        cursor: str | None = None
+        for _ in range(1000):
+            page = _objects_page(other, signer.credential, inbox, cursor)
+            ids += [obj["id"] for obj in page.get("objects", [])]
+            if not page.get("more", False):
+                return ids
+            cursor = page["next"]
+        raise AssertionError("paging the inbox does not end")
+
+    def fr_size() -> int:
+        analyst = cluster.nodes[0].accounts[ANALYSTS["FR"]]
+        response = requests.get(
+            f"{other.collection_url(country_collection_id('FR'))}manifest/",
+            params={"limit": 1000},
+            auth=analyst.auth,
+            headers={"Accept": TAXII_21},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 200, response.text
+        manifest = response.json()
+        assert manifest.get("more", False) is False
+        return len(manifest.get("objects", []))
+
+    before = (sorted(inbox_ids()), fr_size())
+    sent = {o["id"] for o in original.objects}
+    assert sent <= set(before[0])
+
+    # The very same bytes and headers, as one who intercepted them would forward them to the
+    # other node, Host included: the signature holds (it covers the URL addressed to the
+    # first node), so only the nonce, remembered in the shared store, can give it away.
+    origin = original.url.split("/")[2]
+    other_url = original.url.replace(first.base, other.base, 1)
+    assert other_url != original.url
+    replayed = requests.post(
+        other_url,
+        data=original.body,
+        headers={**original.headers, "Host": origin},
+        timeout=TIMEOUT,
+    )
+    assert replayed.status_code == 401, replayed.text
+    refusal = replayed.json()
+    assert refusal["title"] == "Signature invalid", refusal
+    assert refusal["description"].startswith("replayed:"), refusal
+
+    # Sent plainly to the other node's own address: refused as well (the signed @target-uri
+    # names the first node, so the signature does not verify there), nothing taken.
+    plain = requests.post(other_url, data=original.body, headers=original.headers, timeout=TIMEOUT)
+    assert plain.status_code == 401, plain.text
+    assert plain.json()["title"] == "Signature invalid", plain.text
+
+    assert (sorted(inbox_ids()), fr_size()) == before
+
+
+def test_both_nodes_are_ready(cluster: Cluster) -> None:
+    for node in cluster.nodes:
+        response = requests.get(f"{node.base}/health/ready", timeout=TIMEOUT)
+        assert response.status_code == 200, (node.port, response.text)
+        assert response.json() == {"status": "ready"}
+
+
+def test_the_audit_log_written_by_both_nodes_verifies(cluster: Cluster) -> None:
+    first, second = cluster.nodes
+    # A tree head published through the second node, over events both nodes wrote.
+    head = requests.post(
+        f"{second.base}/admin/audit/head", auth=second.accounts["admin"].auth, timeout=TIMEOUT
+    )
+    assert head.status_code == 200, head.text
+    env = {"EXCHANGE_DATABASE_URL": cluster.database_url}
+    done = subprocess.run(
+        [*EXCHANGE, "audit", "verify"],
+        env=_env(first.data_dir, env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok:"), done.stdout
