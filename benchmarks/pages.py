@@ -69,6 +69,15 @@ WALK_LIMIT = 1000
 PG_CONNECT_TIMEOUT = 5  # seconds, for the benchmark's own PostgreSQL connections
 PG_STATEMENT_TIMEOUT = "30s"  # and for each of their statements (or lock waits)
 PG_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+PG_SETTINGS = (
+    "server_version",
+    "autovacuum",
+    "fsync",
+    "synchronous_commit",
+    "shared_buffers",
+    "work_mem",
+    "max_connections",
+)
 
 
 class OutOfTime(Exception):
@@ -165,6 +174,10 @@ def table_sizes(db_path: Path) -> dict[str, int]:
     return {name: int(size) for name, size in rows}
 
 
+def pg_settings_line(settings: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in settings.items() if k != "server_version")
+
+
 def mib(n: float) -> str:
     return f"{n / 1024 / 1024:.1f} MiB"
 
@@ -190,14 +203,18 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 def redacted(url: str) -> str:
-    """``url`` without its password, for the output."""
+    """``url`` without its password (in the authority or as ``?password=``), for the output."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        parts = parts._replace(netloc=netloc)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "password" for key, _ in query):
+        query = [(key, "***" if key == "password" else value) for key, value in query]
+        parts = parts._replace(query=urlencode(query, quote_via=quote, safe="*"))
+    return urlunsplit(parts)
 
 
 @dataclass
@@ -221,13 +238,35 @@ class PgSchema:
         connection.execute(f"SET lock_timeout = '{PG_STATEMENT_TIMEOUT}'")
         return connection
 
-    def create(self) -> str:
-        """Create the (empty) schema; returns the server's version."""
+    def create(self) -> dict[str, str]:
+        """Create the (empty) schema; returns the server's version and the settings that weigh
+        on the figures (autovacuum off means no table statistics unless someone ANALYZEs)."""
         with self.connect() as connection:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.name)))
             self.created = True
-            row = connection.execute("SHOW server_version").fetchone()
-        return str(row[0]) if row else "?"
+            rows = connection.execute(
+                "SELECT name, current_setting(name) FROM pg_settings "
+                "WHERE name = ANY(%s) ORDER BY name",
+                (list(PG_SETTINGS),),
+            ).fetchall()
+        return {str(name): str(value) for name, value in rows}
+
+    def analyze(self) -> float:
+        """ANALYZE every table of the schema; returns the seconds it took."""
+        with self.connect() as connection:
+            tables = connection.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY 1",
+                (self.name,),
+            ).fetchall()
+            began = time.perf_counter()
+            for (table,) in tables:
+                connection.execute(
+                    sql.SQL("ANALYZE {}.{}").format(
+                        sql.Identifier(self.name), sql.Identifier(table)
+                    )
+                )
+            return time.perf_counter() - began
 
     def total_bytes(self) -> int:
         """Every table and materialised view of the schema, with their indexes and TOAST."""
@@ -683,6 +722,16 @@ def render(results: dict[str, Any]) -> str:
             f"store: PostgreSQL {host.get('postgresql', '?')} at {database.get('url')}, "
             f"schema {database.get('schema')}"
         )
+        settings = host.get("postgresql_settings") or {}
+        if settings:
+            out.append(f"       {pg_settings_line(settings)}")
+        if cfg.get("analyze_after_ingest"):
+            out.append(f"       ANALYZE after ingest: {results.get('analyze_seconds', '?')} s")
+        elif settings.get("autovacuum") == "off":
+            out.append(
+                "       NOTE: autovacuum is off and --analyze was not given: the tables have no "
+                "planner statistics"
+            )
     else:
         out.append(f"store: SQLite {host.get('sqlite', '?')} at {database.get('path')}")
     if results.get("stopped_early"):
@@ -789,11 +838,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a throw-away schema is made and dropped; default: SQLite in the temp data dir",
     )
     parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="PostgreSQL only: ANALYZE the schema's tables after the ingest (what autovacuum "
+        "would do in time), before the walks and the timed pages",
+    )
+    parser.add_argument(
         "--keep-data", action="store_true", help="keep the temp data dir (and PostgreSQL schema)"
     )
     args = parser.parse_args(argv)
     if args.database_url is not None and not args.database_url.startswith(PG_SCHEMES):
         parser.error(f"--database-url must start with one of {', '.join(PG_SCHEMES)}")
+    if args.analyze and args.database_url is None:
+        parser.error("--analyze is for PostgreSQL runs (with --database-url)")
     for name in ("objects", "envelope", "page", "samples"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -865,6 +922,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "max_seconds": args.max_seconds,
         "walk_limit": WALK_LIMIT,
+        "analyze_after_ingest": bool(args.analyze),
     }
     results["database"] = (
         {"backend": backend, "path": str(data_dir / "exchange.db")}
@@ -882,11 +940,13 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         if pg is not None:
-            results["host"]["postgresql"] = pg.create()
+            settings = pg.create()
+            results["host"]["postgresql"] = settings.get("server_version", "?")
+            results["host"]["postgresql_settings"] = settings
             server.database_url = pg.url
             print(
                 f"PostgreSQL {results['host']['postgresql']} at {redacted(args.database_url)}: "
-                f"schema {pg.name}"
+                f"schema {pg.name}; {pg_settings_line(settings)}"
             )
         made = server.cli_json("init", "--demo", "--json", deadline=deadline)
         accounts = {entry["username"]: entry for entry in made["demo"]}
@@ -901,6 +961,11 @@ def main(argv: list[str] | None = None) -> int:
         results["store_after_ingest"] = (
             store_files(data_dir) if pg is None else {"total_bytes": pg.total_bytes()}
         )
+        if pg is not None and args.analyze:
+            deadline.check("ANALYZE")
+            seconds = pg.analyze()
+            results["analyze_seconds"] = round(seconds, 3)
+            print(f"ANALYZE of schema {pg.name}: {seconds:.2f} s", flush=True)
         run.walk("manifest", "manifest_walk")
         print(f"page latency, {args.samples} samples per position:")
         run.latency()

@@ -20,6 +20,8 @@ from starlette.responses import Response
 
 from exchange import __version__
 from exchange.admin.audit import build_audit_router
+from exchange.admin.exports import build_exports_router
+from exchange.admin.feedback import build_feedback_router
 from exchange.admin.keys import build_key_router
 from exchange.admin.partners import build_partner_router
 from exchange.admin.routes import build_admin_router
@@ -92,8 +94,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _maintain(hub: Hub, every: float) -> None:
-    """Release ended embargoes every few seconds, and purge what retention no longer allows
-    every hour. Each node may run this: the store's write transactions make it safe to repeat.
+    """Release ended embargoes and refresh stale planner statistics every few seconds, purge
+    what retention no longer allows every hour and sign a tree head every minute. Each node may
+    run this: the store's write transactions make it safe to repeat.
     """
     loop = asyncio.get_running_loop()
     last_purge = 0.0
@@ -101,6 +104,9 @@ async def _maintain(hub: Hub, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
+            analysed = await run_in_threadpool(hub.refresh_store_statistics)
+            if analysed:
+                log.info("maintenance: planner statistics refreshed for %s", ", ".join(analysed))
             released = await run_in_threadpool(hub.release_embargoes)
             purged = 0
             if loop.time() - last_purge >= _PURGE_EVERY:
@@ -120,6 +126,8 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     """The ASGI application for these settings."""
     service = hub or build_hub(settings)
     service.ensure_country_collections()
+    # Partners made before feedback existed get their feedback collection now.
+    service.ensure_feedback_collections()
     # The hub's keys are made now (their creation is an audit event), not by the first tree
     # head the maintenance loop signs or the first response the middleware signs.
     service.hub_key("audit")
@@ -155,6 +163,8 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
     app.include_router(build_partner_router())
     app.include_router(build_key_router())
     app.include_router(build_audit_router())
+    app.include_router(build_exports_router())
+    app.include_router(build_feedback_router())
     app.include_router(build_well_known_router())
     app.include_router(build_health_router())
     app.add_middleware(

@@ -17,6 +17,7 @@ import requests
 from taxii2client.v21 import ApiRoot, Server, Status
 
 from exchange.countries import country_collection_id
+from exchange.sharing.feedback_collections import feedback_collection_id
 from tests.e2e.taxii21_support import (
     STIX_21,
     TAXII_21,
@@ -116,9 +117,13 @@ def test_collections_as_each_role_sees_them(hub: HubProcess) -> None:
     assert partner_b.inbox is not None
     france = country_collection_id("FR")
 
-    # A partner sees only its own inbox, which it reads and writes.
-    assert _collections_seen_by(hub, partner_a) == {partner_a.inbox: (True, True)}
-    assert _collections_seen_by(hub, partner_b) == {partner_b.inbox: (True, True)}
+    # A partner sees only its own inbox, which it reads and writes, and its own feedback
+    # collection, which it reads.
+    for partner in (partner_a, partner_b):
+        assert _collections_seen_by(hub, partner) == {
+            partner.inbox: (True, True),
+            feedback_collection_id(partner.id): (True, False),
+        }
     # An analyst sees only the collection of their own country, read-only.
     assert _collections_seen_by(hub, hub.accounts["analyst-fr"]) == {france: (True, False)}
     assert _collections_seen_by(hub, hub.accounts["analyst-de"]) == {
@@ -335,7 +340,9 @@ def amber(sent: dict[str, Any]) -> dict[str, Any]:
     return {**sent, "object_marking_refs": [TLP2_AMBER]}
 
 
-def test_delete_removes_object_from_inbox_only(hub: HubProcess) -> None:
+def test_delete_removes_object_from_inbox_and_revokes_it_where_it_was_shared(
+    hub: HubProcess,
+) -> None:
     partner = hub.accounts["demo-partner-a"]  # shares with FR, DE and BR
     analyst = hub.accounts["analyst-br"]
     own = inbox(hub, partner)
@@ -351,9 +358,17 @@ def test_delete_removes_object_from_inbox_only(hub: HubProcess) -> None:
     assert raised.value.response is not None
     assert raised.value.response.status_code == 404
     assert own.get_objects(id=doomed["id"])["objects"] == []
-    # The copy already shared with Brazil stays there.
+    # Brazil, which received it, now gets it revoked (a newer version), and still has the
+    # version it received before.
     brazil = collection(hub, analyst, country_collection_id("BR"))
-    assert brazil.get_object(doomed["id"])["objects"] == [amber(doomed)]
+    (latest,) = brazil.get_object(doomed["id"])["objects"]
+    assert latest["revoked"] is True
+    assert latest["modified"] > doomed["modified"]
+    assert {k: v for k, v in latest.items() if k not in {"revoked", "modified"}} == {
+        k: v for k, v in amber(doomed).items() if k != "modified"
+    }
+    versions = brazil.get_object(doomed["id"], version="all")["objects"]
+    assert amber(doomed) in versions
     # Deleting again: it is no longer in the inbox.
     with pytest.raises(requests.HTTPError) as again:
         own.delete_object(doomed["id"])

@@ -401,15 +401,18 @@ def test_pages_merge_objects_of_several_partners(hub: HubProcess) -> None:
     ]
     for target, objects in batches:
         assert target.add_objects(envelope(objects)).failure_count == 0
-    # Partner B withdraws one of its objects from its inbox; France keeps it.
+    # Partner B withdraws one of its objects from its inbox: France gets it revoked, a newer
+    # version that pages (latest versions, by date_added) show last.
     withdrawn = batches[1][1][0]
     inbox_b.delete_object(withdrawn["id"])
 
     france = collection(hub, analyst, country_collection_id("FR"))
     # demo-partner-a's agreement marks its objects TLP:AMBER and ships that definition first.
     tlp_amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
-    expected = [tlp_amber, *list(dict.fromkeys(o["id"] for _, objects in batches for o in objects))]
+    sent = dict.fromkeys(o["id"] for _, objects in batches for o in objects)
+    expected = [tlp_amber, *[i for i in sent if i != withdrawn["id"]], withdrawn["id"]]
     assert len(expected) == 18
+    assert france.get_object(withdrawn["id"])["objects"][0]["revoked"] is True
 
     records = full_manifest(france)
     assert [r["id"] for r in records] == expected

@@ -14,7 +14,12 @@ signed envelopes concurrently, each envelope to the node after the previous one.
   replay (the nonce is remembered in the shared store), and nothing new appears;
 - `exchange audit verify` over the database checks the whole audit log, written by both
   nodes at once, against a freshly signed tree head;
-- both nodes answer ``GET /health/ready`` with 200 ``{"status": "ready"}``.
+- both nodes answer ``GET /health/ready`` with 200 ``{"status": "ready"}``;
+- while the partners push a further batch, analysts poll their country collections as a
+  TAXII client keeps up: ``next`` while a page says more, then ``added_after`` = the
+  ``X-TAXII-Date-Added-Last`` of the last page with objects, each request to the other node
+  than the last, until the pushes are over and a poll of each node brings nothing new. Each
+  sees every object of its collection exactly once, and nothing else.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -35,6 +42,7 @@ import requests
 from exchange.countries import country_collection_id
 from exchange.signing.client import SigningAuth
 from exchange.signing.keys import PrivateKey, generate_private_key, public_key_info
+from exchange.stix.timestamps import parse_timestamp
 from tests.support.onboarding import pass_through_terms
 from tests.support.postgres import fresh_schema
 from tests.support.server import (
@@ -141,7 +149,9 @@ def _envelope_objects(partner: str, number: int) -> list[dict[str, Any]]:
     return objects
 
 
-def _push(nodes: tuple[HubProcess, HubProcess], signer: Signer, number: int) -> Push:
+def _push(
+    nodes: tuple[HubProcess, HubProcess], signer: Signer, number: int, *, timeout: float = TIMEOUT
+) -> Push:
     """Sign one envelope for the partner's inbox on node ``number % 2`` and send it."""
     node = number % 2
     hub = nodes[node]
@@ -164,7 +174,7 @@ def _push(nodes: tuple[HubProcess, HubProcess], signer: Signer, number: int) -> 
     assert isinstance(prepared.body, bytes)
     headers = dict(prepared.headers)
     with requests.Session() as session:
-        response = session.send(prepared, timeout=TIMEOUT)
+        response = session.send(prepared, timeout=timeout)
     try:
         answer: dict[str, Any] = response.json()
     except ValueError:
@@ -397,3 +407,321 @@ def test_the_audit_log_written_by_both_nodes_verifies(cluster: Cluster) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("ok:"), done.stdout
+
+
+# Polling while the partners push ------------------------------------------------------------
+
+# Half of them while the analysts page the collection from its start, half once every analyst
+# has reached its end and polls with added_after.
+POLL_ENVELOPES_PER_PARTNER = 6
+# Partner i numbers its envelopes from POLL_FIRST_ENVELOPE + i (names unlike the fixture's
+# batch; the first goes to node i % 2, each next one to the other node).
+POLL_FIRST_ENVELOPE = 100
+PUSH_PAUSE = 0.15  # between one partner's envelopes, so the pushes last a few seconds
+POLL_PAUSE = 0.05  # between a poll that reached the end and the next poll
+POLL_HTTP_TIMEOUT = 10.0
+POLL_DEADLINE = 60.0
+
+
+@dataclass
+class Poll:
+    """One GET of an analyst's polling session: what was asked of which node, and the answer."""
+
+    number: int
+    node: int
+    added_after: str | None
+    cursor: str | None
+    pushing: bool  # sent before every push had been answered
+    status_code: int
+    ids: list[str]
+    more: bool
+    first: str | None  # X-TAXII-Date-Added-First
+    last: str | None  # X-TAXII-Date-Added-Last
+
+    def describe(self) -> str:
+        cursor = None if self.cursor is None else f"{self.cursor[:12]}..."
+        return (
+            f"request #{self.number} to node {self.node} (added_after={self.added_after}, "
+            f"next={cursor}, sent {'during' if self.pushing else 'after'} the pushes): "
+            f"{self.status_code}, {len(self.ids)} objects, more={self.more}, "
+            f"date_added {self.first} .. {self.last}"
+        )
+
+
+@dataclass
+class PollSession:
+    """One analyst's polling loop: every request and answer, and what looked wrong."""
+
+    country: str
+    polls: list[Poll] = field(default_factory=list)
+    anomalies: list[str] = field(default_factory=list)
+    caught_up: threading.Event = field(default_factory=threading.Event)  # a page said more=false
+
+
+def _micros(text: str | None) -> int:
+    value = parse_timestamp(text)
+    assert value is not None, f"not a timestamp: {text!r}"
+    return value
+
+
+def _check_poll(session: PollSession, poll: Poll, previous_last: str | None) -> None:
+    """What every page must satisfy: the limit, its date headers, and order after what came."""
+    problems: list[str] = []
+    if len(poll.ids) > PAGE_LIMIT:
+        problems.append(f"more objects than limit={PAGE_LIMIT}")
+    if poll.more and not poll.ids:
+        problems.append("an empty page that says more")
+    if poll.ids:
+        if poll.first is None or poll.last is None:
+            problems.append("no X-TAXII-Date-Added-First/Last headers on a page with objects")
+        else:
+            first, last = _micros(poll.first), _micros(poll.last)
+            if first > last:
+                problems.append("Date-Added-First is after Date-Added-Last")
+            # added_after is exclusive (TAXII 2.1 section 3.4.2).
+            if poll.added_after is not None and first <= _micros(poll.added_after):
+                problems.append("an object added at or before added_after")
+            if previous_last is not None and first < _micros(previous_last):
+                problems.append(f"an object added before the previous page's last {previous_last}")
+    session.anomalies += [f"{poll.describe()}: {problem}" for problem in problems]
+
+
+def _poll_country(
+    cluster: Cluster,
+    session: PollSession,
+    first_node: int,
+    pushes_over: threading.Event,
+    deadline: float,
+) -> None:
+    """Poll a country collection as a client keeping up with it, each request to the other node
+    than the last: ``next`` while a page says more; at the end, ``added_after`` = the
+    Date-Added-Last of the last page with objects, and again after a pause. Stop once the
+    pushes are over and a poll of each node, sent after them, brings nothing new."""
+    who = cluster.nodes[0].accounts[ANALYSTS[session.country]]
+    collection_id = country_collection_id(session.country)
+    added_after: str | None = None
+    cursor: str | None = None
+    last_seen: str | None = None  # Date-Added-Last of the last page with objects
+    drained: set[int] = set()  # nodes whose poll, sent after the pushes, found nothing new
+    for number in itertools.count():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{session.country}: still polling at the {POLL_DEADLINE:g} s deadline "
+                f"({number} requests, pushes over: {pushes_over.is_set()})"
+            )
+        node = (first_node + number) % 2
+        pushing = not pushes_over.is_set()
+        params: dict[str, str | int] = {"limit": PAGE_LIMIT}
+        if added_after is not None:
+            params["added_after"] = added_after
+        if cursor is not None:
+            params["next"] = cursor
+        response = requests.get(
+            f"{cluster.nodes[node].collection_url(collection_id)}objects/",
+            params=params,
+            auth=who.auth,
+            headers={"Accept": TAXII_21},
+            timeout=POLL_HTTP_TIMEOUT,
+        )
+        page: dict[str, Any] = response.json() if response.status_code == 200 else {}
+        poll = Poll(
+            number,
+            node,
+            added_after,
+            cursor,
+            pushing,
+            response.status_code,
+            [obj["id"] for obj in page.get("objects", [])],
+            page.get("more", False) is True,
+            response.headers.get("X-TAXII-Date-Added-First"),
+            response.headers.get("X-TAXII-Date-Added-Last"),
+        )
+        session.polls.append(poll)
+        if response.status_code != 200:
+            raise AssertionError(f"{session.country}: {poll.describe()}: {response.text[:300]}")
+        _check_poll(session, poll, last_seen)
+        if poll.ids:
+            drained.clear()
+            last_seen = poll.last
+        if poll.more:
+            cursor = page.get("next")
+            if not isinstance(cursor, str) or not cursor or not poll.ids:
+                raise AssertionError(f"{session.country}: {poll.describe()}: no way on")
+            continue
+        cursor = None
+        added_after = last_seen
+        session.caught_up.set()
+        if not poll.ids and not pushing:
+            drained.add(node)
+            if drained == {0, 1}:
+                return
+        time.sleep(POLL_PAUSE)
+    raise AssertionError("unreachable")
+
+
+def _push_paced(
+    cluster: Cluster,
+    signer: Signer,
+    first: int,
+    pushes: list[Push],
+    sessions: list[PollSession],
+    deadline: float,
+) -> None:
+    """A partner's further envelopes, one after the other, each to the node after the last;
+    the second half once every analyst has caught up with the collection."""
+    for k, number in enumerate(range(first, first + POLL_ENVELOPES_PER_PARTNER)):
+        if k == POLL_ENVELOPES_PER_PARTNER // 2:
+            for session in sessions:
+                if not session.caught_up.wait(timeout=max(0.0, deadline - time.monotonic())):
+                    raise AssertionError(f"analyst {session.country} never reached the end")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{signer.credential.username}: still pushing at the deadline")
+        pushes.append(_push(cluster.nodes, signer, number, timeout=POLL_HTTP_TIMEOUT))
+        time.sleep(PUSH_PAUSE)
+
+
+def _guarded(errors: list[str], name: str, work: Any, *args: Any) -> None:
+    """Run ``work`` in a thread, keeping what it raised for the test to report."""
+    try:
+        work(*args)
+    except Exception as exc:
+        errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    finally:
+        for arg in args:  # an analyst that failed no longer holds the pushers back
+            if isinstance(arg, PollSession):
+                arg.caught_up.set()
+
+
+def _locate(
+    cluster: Cluster, session: PollSession, stix_id: str, pushes: list[Push]
+) -> dict[str, Any]:
+    """For a missed object: who pushed it where, its date_added on each node, and the requests
+    from the last page before that date_added on (among which it should have been served)."""
+    pushed = [
+        (push.partner, push.node, push.answer.get("id"))
+        for push in pushes
+        if stix_id in {obj["id"] for obj in push.objects}
+    ]
+    who = cluster.nodes[0].accounts[ANALYSTS[session.country]]
+    added: list[Any] = []
+    for node in cluster.nodes:
+        response = requests.get(
+            f"{node.collection_url(country_collection_id(session.country))}manifest/",
+            params={"match[id]": stix_id},
+            auth=who.auth,
+            headers={"Accept": TAXII_21},
+            timeout=POLL_HTTP_TIMEOUT,
+        )
+        records = response.json().get("objects", []) if response.status_code == 200 else []
+        added.append([record["date_added"] for record in records] or response.status_code)
+    where: dict[str, Any] = {"pushed (partner, node, status)": pushed, "date_added": added}
+    if isinstance(added[0], list) and added[0]:
+        moment = _micros(added[0][0])
+        before = [poll for poll in session.polls if poll.last and _micros(poll.last) < moment]
+        start = before[-1].number if before else 0
+        where["requests from the last page before it"] = [
+            poll.describe() for poll in session.polls[start : start + 4]
+        ]
+    return where
+
+
+def test_analysts_polling_while_partners_push_see_each_object_exactly_once(
+    cluster: Cluster,
+) -> None:
+    deadline = time.monotonic() + POLL_DEADLINE
+    pushes_over = threading.Event()
+    sessions = {country: PollSession(country) for country in ANALYSTS}
+    pushes: list[Push] = []
+    errors: list[str] = []
+    analysts = [
+        threading.Thread(
+            target=_guarded,
+            args=(errors, country, _poll_country, cluster, session, i % 2, pushes_over, deadline),
+            name=f"poll-{country}",
+            daemon=True,
+        )
+        for i, (country, session) in enumerate(sessions.items())
+    ]
+    pushers = [
+        threading.Thread(
+            target=_guarded,
+            args=(
+                errors,
+                name,
+                _push_paced,
+                cluster,
+                signer,
+                POLL_FIRST_ENVELOPE + i,
+                pushes,
+                list(sessions.values()),
+                deadline,
+            ),
+            name=f"push-{name}",
+            daemon=True,
+        )
+        for i, (name, signer) in enumerate(cluster.signers.items())
+    ]
+    for thread in analysts + pushers:
+        thread.start()
+    for thread in pushers:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    pushes_over.set()  # even when a pusher failed or hangs, so that the analysts stop
+    for thread in analysts:
+        # An analyst checks the deadline between requests; one request may take its timeout.
+        thread.join(timeout=max(0.0, deadline - time.monotonic()) + POLL_HTTP_TIMEOUT + 1)
+    stuck = [thread.name for thread in analysts + pushers if thread.is_alive()]
+    assert not stuck, f"still running after the {POLL_DEADLINE:g} s deadline: {stuck}"
+
+    # What went wrong in the threads, and then what the analysts saw, all in one report.
+    problems = list(errors)
+    if len(pushes) != len(ROUTES) * POLL_ENVELOPES_PER_PARTNER:
+        problems.append(
+            f"{len(pushes)} pushes answered, not {len(ROUTES)} times {POLL_ENVELOPES_PER_PARTNER}"
+        )
+    for push in pushes:
+        answer = push.answer
+        complete = answer.get("status") == "complete"
+        if push.status_code != 202 or not complete or answer["success_count"] != len(push.objects):
+            problems.append(
+                f"push by {push.partner} to node {push.node}: {push.status_code} {answer}"
+            )
+    new_ids = {obj["id"] for push in pushes for obj in push.objects}
+    for country, session in sessions.items():
+        # The whole collection: the fixture's batch (which other tests left as it was) and
+        # this test's, as the analyst polls from the start.
+        expected = {
+            obj["id"]
+            for push in [*cluster.pushes, *pushes]
+            if country in cluster.signers[push.partner].countries
+            for obj in push.objects
+        }
+        served: dict[str, list[Poll]] = {}
+        for poll in session.polls:
+            for stix_id in poll.ids:
+                served.setdefault(stix_id, []).append(poll)
+        repeated = {stix_id: polls for stix_id, polls in served.items() if len(polls) > 1}
+        missing = sorted(expected - set(served))
+        extra = sorted(set(served) - expected)
+        problems += [f"{country}: {anomaly}" for anomaly in session.anomalies]
+        for stix_id in sorted(repeated)[:5]:
+            problems.append(
+                f"{country}: {stix_id} served {len(repeated[stix_id])} times: "
+                + "; ".join(poll.describe() for poll in repeated[stix_id])
+            )
+        if repeated:
+            problems.append(f"{country}: {len(repeated)} objects served more than once")
+        for stix_id in missing[:5]:
+            where = _locate(cluster, session, stix_id, [*cluster.pushes, *pushes])
+            problems.append(f"{country}: {stix_id} never served: {where}")
+        if missing:
+            problems.append(f"{country}: {len(missing)} of {len(expected)} objects never served")
+        if extra:
+            problems.append(f"{country}: {len(extra)} unexpected objects served: {extra[:5]}")
+        # The test did what it says: pages came while the partners pushed, new objects
+        # among them, and polls with added_after brought new objects.
+        during = {i for poll in session.polls if poll.pushing for i in poll.ids}
+        if not during & new_ids:
+            problems.append(f"{country}: no new object was served while the partners pushed")
+        if not any(poll.ids for poll in session.polls if poll.added_after is not None):
+            problems.append(f"{country}: no poll with added_after brought anything")
+    assert not problems, "\n".join(problems)

@@ -3,22 +3,23 @@
 ``world`` is one hub per test module (a fresh SQLite store in a temporary directory) with a
 fixed cast of accounts and collections, each collection holding one seed object:
 
-=============  ====================================================================
+=============  ==============================================================================
 actor          account
-=============  ====================================================================
+=============  ==============================================================================
 anonymous      no ``Authorization`` header
-partner_owner  partner ``p-owner`` (HTTP Basic), shares with FR; owns ``own_inbox``
-other_partner  partner ``p-other`` (Bearer), shares with DE; owns ``other_inbox``
+partner_owner  ``p-owner`` (HTTP Basic), shares with FR; owns ``own_inbox``, ``own_feedback``
+other_partner  ``p-other`` (Bearer), shares with DE; owns ``other_inbox``, ``other_feedback``
 analyst_fr     analyst of FR (Bearer)
 analyst_de     analyst of DE (Basic)
 admin          admin (Bearer)
 disabled       a partner with every grant, then disabled (Bearer, its real token)
 wrong_token    ``p-owner``'s user name and credential id with a wrong secret (Basic)
-=============  ====================================================================
+=============  ==============================================================================
 
 Every non-admin account (the disabled one included) holds the same grants on the shared
 collections: read on ``shared_r``, write on ``shared_w``, read and write on ``shared_rw``,
-nothing on ``shared_none``.
+nothing on ``shared_none``. Each partner's feedback collection holds the sighting an analyst
+reported of its seed (``analyst_fr`` of ``p-owner``'s, ``analyst_de`` of ``p-other``'s).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from exchange.app import build_hub, create_app
 from exchange.cli.main import cli
 from exchange.countries import country_collection_id
 from exchange.settings import Settings
+from exchange.sharing.feedback_collections import feedback_collection_id
 from exchange.sharing.service import Hub
+from exchange.sharing.sightings import feedback_sighting_id
 from exchange.store.models import Account, Role
 from exchange.taxii.media import TAXII_21
 from tests.support.onboarding import onboard
@@ -79,6 +82,8 @@ KINDS = (
     "shared_w",
     "shared_rw",
     "shared_none",
+    "own_feedback",
+    "other_feedback",
     "missing",
 )
 
@@ -210,6 +215,18 @@ def _wrong_token(token: str) -> str:
     return f"{prefix}_{credential_id}_{flipped}"
 
 
+def _seed_sighting(object_id: str) -> dict[str, Any]:
+    """A STIX 2.1 sighting of ``object_id``, versioned like the other seeds."""
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{uuid.uuid4()}",
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "sighting_of_ref": object_id,
+    }
+
+
 def build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, None]:
     """Make the hub, the cast, the collections and their seeds; yield them with a client."""
     with world_database():
@@ -263,6 +280,8 @@ def _build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, Non
         hub.grant(collections["shared_r"], username, read=True, write=False)
         hub.grant(collections["shared_w"], username, read=False, write=True)
         hub.grant(collections["shared_rw"], username, read=True, write=True)
+    collections["own_feedback"] = feedback_collection_id(owner.account.id)
+    collections["other_feedback"] = feedback_collection_id(other.account.id)
     collections["missing"] = str(uuid.uuid4())
 
     # Seeds: what a partner writes to its inbox reaches the countries it shares with.
@@ -285,6 +304,16 @@ def _build_world(data_dir: Path, **overrides: Any) -> Generator[World, None, Non
             world = World(settings, hub, client, actors, collections, seeds, writers)
             for kind in writers:
                 world.reseed(kind)
+            # Feedback seeds: an analyst's sighting of each partner's seed, routed back to it.
+            for kind, analyst, seed_kind in (
+                ("own_feedback", analyst_fr, "own_inbox"),
+                ("other_feedback", analyst_de, "other_inbox"),
+            ):
+                partner = owner if kind == "own_feedback" else other
+                sent = _seed_sighting(str(seeds[seed_kind]["id"]))
+                hub.report_sighting(analyst.account, {"sighting": sent})
+                derived = feedback_sighting_id(sent["id"], analyst.account.id, partner.account.id)
+                seeds[kind] = {**sent, "id": derived}
             hub.set_active("p-gone", False)
             yield world
     finally:

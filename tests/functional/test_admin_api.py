@@ -95,7 +95,7 @@ def test_a_grant_through_the_admin_api_opens_the_collection(world: World) -> Non
     assert (seen.json()["can_read"], seen.json()["can_write"]) == (True, False)
     listing = world.client.get("/admin/collections", headers=admin).json()
     kinds = {c["kind"] for c in listing}
-    assert kinds == {"inbox", "country", "shared"}
+    assert kinds == {"inbox", "country", "shared", "feedback"}
     assert sum(c["kind"] == "country" for c in listing) == 196
 
 

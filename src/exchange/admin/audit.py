@@ -99,4 +99,24 @@ def build_audit_router() -> APIRouter:
         signed head covers, each with its inclusion proof against that head."""
         return hub.partner_audit(account, after, limit)
 
+    @router.get("/partner/report", tags=["reports"])
+    def partner_report(
+        account: PartnerAccount,
+        hub: HubDep,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """This partner's contribution report: submissions, accepted and refused objects (by
+        reason and agreement version), where they went by country, recalls, and the sightings
+        analysts sent back. ``since`` and ``until`` are dates (2026-01-31) or RFC 3339 UTC
+        times."""
+        return hub.contribution_report(account, since, until).to_json()
+
+    @router.get("/admin/partners/{username}/report", dependencies=admin, tags=["reports"])
+    def admin_partner_report(
+        username: str, hub: HubDep, since: str | None = None, until: str | None = None
+    ) -> dict[str, Any]:
+        """A partner's contribution report, as the partner sees it."""
+        return hub.partner_report(username, since, until).to_json()
+
     return router

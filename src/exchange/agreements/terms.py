@@ -20,6 +20,7 @@ __all__ = [
     "AgreementTerms",
     "Attribution",
     "Category",
+    "FeedbackAttribution",
     "IepClause",
     "PastObjects",
     "QuotaClause",
@@ -57,6 +58,13 @@ class Attribution(StrEnum):
     NAMED = "named"  # the partner's own identity stays
     PSEUDONYMOUS = "pseudonymous"  # a stable identity the hub makes for the partner
     ANONYMOUS = "anonymous"  # the hub's identity; partner-identifying properties removed
+
+
+class FeedbackAttribution(StrEnum):
+    """Whether the sightings police analysts send back to the partner name their country."""
+
+    NAMED = "named"  # the analyst's member country is named (where_sighted_refs, created_by_ref)
+    WITHHELD = "withheld"  # the hub's identity; no member country anywhere in the feedback
 
 
 class VictimHandling(StrEnum):
@@ -155,6 +163,13 @@ class AgreementTerms(_Clause):
     past_objects: PastObjects = Field(
         default=PastObjects.KEEP,
         description="On suspension, end or narrowing: keep or withdraw what was redistributed.",
+    )
+    feedback_attribution: FeedbackAttribution = Field(
+        default=FeedbackAttribution.WITHHELD,
+        description=(
+            "Sightings analysts report about the partner's objects name the analyst's member "
+            "country (named) or only the hub (withheld, the default)."
+        ),
     )
     signatures_required: bool = Field(
         default=True,

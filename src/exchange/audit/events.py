@@ -22,7 +22,17 @@ from exchange.stix.timestamps import parse_timestamp
 __all__ = ["KNOWN_KINDS", "AuditEvent"]
 
 KNOWN_KINDS = frozenset(
-    {"submission", "decision", "placement", "read", "agreement", "key", "account", "partner"}
+    {
+        "submission",
+        "decision",
+        "placement",
+        "read",
+        "agreement",
+        "key",
+        "account",
+        "partner",
+        "recall",
+    }
 )
 """The kinds the hub records today. Others are allowed if they are lower-case tokens."""
 

@@ -12,12 +12,14 @@ from exchange.cli.audit import audit
 from exchange.cli.collections import collection
 from exchange.cli.database import db
 from exchange.cli.evidence import evidence
+from exchange.cli.export import export
 from exchange.cli.hubkeys import hub_key
 from exchange.cli.importing import import_medallion
 from exchange.cli.keys import key
 from exchange.cli.maintenance import changes, embargo, retention
 from exchange.cli.partners import agreement, partner
 from exchange.cli.push import push
+from exchange.cli.report import report
 from exchange.cli.serve import serve
 from exchange.cli.setup import init
 from exchange.cli.verify import verify
@@ -72,6 +74,8 @@ cli.add_command(evidence)
 cli.add_command(push)
 cli.add_command(hub_key)
 cli.add_command(verify)
+cli.add_command(export)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from taxii2client.v21 import ApiRoot, Collection
 
+from exchange.errors import ConfigError
+from exchange.feeds import Feed, load_feed
 from exchange.signing.client import SigningAuth
 from exchange.signing.errors import KeyRefused
 from exchange.signing.keys import load_private_key_pem
@@ -50,7 +52,9 @@ def read_objects(paths: Sequence[Path]) -> Iterator[dict[str, Any]]:
     """The STIX objects of bundles (or envelopes, or single objects) in files and directories."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.name.endswith(".toml"):
+            files.extend(_feed(path).bundles)
+        elif path.is_dir():
             files.extend(
                 sorted(p for p in path.rglob("*") if p.name.endswith((".json", ".json.gz")))
             )
@@ -70,6 +74,13 @@ def read_objects(paths: Sequence[Path]) -> Iterator[dict[str, Any]]:
             yield document
         else:
             raise click.ClickException(f"{file}: not a STIX bundle, envelope or object")
+
+
+def _feed(path: Path) -> Feed:
+    try:
+        return load_feed(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def classify(line: dict[str, Any], success: bool) -> ObjectResult:
@@ -163,7 +174,9 @@ def _summary(console: Console, results: list[ObjectResult]) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--url", required=True, help="The hub's base URL, e.g. https://hub.example.org")
-@click.option("--user", required=True, help="The partner's user name.")
+@click.option(
+    "--user", default=None, help="The partner's user name (default: the feed.toml's partner)."
+)
 @click.option(
     "--token-file",
     required=True,
@@ -186,7 +199,7 @@ def _summary(console: Console, results: list[ObjectResult]) -> None:
 def push(
     paths: tuple[Path, ...],
     url: str,
-    user: str,
+    user: str | None,
     token_file: Path,
     key_path: Path,
     key_id: str,
@@ -196,10 +209,16 @@ def push(
     backoff: float,
     as_json: bool,
 ) -> None:
-    """Push STIX bundles (.json, .json.gz, or directories of them) to your inbox, signed.
+    """Push STIX bundles (.json, .json.gz, directories of them, or a feed.toml naming its
+    bundles, see feeds/README.md) to your inbox, signed.
 
     Exits 1 when any object was refused.
     """
+    if user is None:
+        feeds = [_feed(path) for path in paths if path.name.endswith(".toml")]
+        if not feeds:
+            raise click.ClickException("give --user (or push a feed.toml that names its partner)")
+        user = feeds[0].partner
     try:
         private = load_private_key_pem(key_path.read_bytes())
     except KeyRefused as exc:

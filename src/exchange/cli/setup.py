@@ -11,7 +11,7 @@ from exchange.cli.common import emit_json, fail_cleanly, open_hub, operator, set
 from exchange.partners.vetting import Criterion, Finding, PartnerState
 from exchange.settings import Settings
 from exchange.sharing.service import Hub, IssuedAccount
-from exchange.store.models import Role
+from exchange.store.models import CollectionKind, Role
 
 __all__ = ["init"]
 
@@ -79,7 +79,14 @@ def _demo(hub: Hub, settings: Settings, first_admin: str) -> list[dict[str, Any]
             made.append(_credential(issued))
         else:
             token = hub.rotate_token(demo.username, actor=operator())
-            inbox = next((c.id for c in hub.collections() if c.owner_account == account.id), None)
+            inbox = next(
+                (
+                    c.id
+                    for c in hub.collections()
+                    if c.owner_account == account.id and c.kind is CollectionKind.INBOX
+                ),
+                None,
+            )
             made.append(
                 {
                     "id": account.id,

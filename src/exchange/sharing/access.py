@@ -2,16 +2,18 @@
 
 The rule table, in full:
 
-============  =====================  ==================  =========================
-role          own inbox              country collection  shared collection
-============  =====================  ==================  =========================
-partner       read, write            -                   as granted
-analyst       (has none)             own country: read   as granted
-admin         (has none)             -                   read, write
-============  =====================  ==================  =========================
+============  ===========  ==================  ===========  ============
+role          own inbox    country collection  shared       own feedback
+============  ===========  ==================  ===========  ============
+partner       read, write  -                   as granted   read
+analyst       (has none)   own country: read   as granted   (has none)
+admin         (has none)   -                   read, write  (has none)
+============  ===========  ==================  ===========  ============
 
-Other partners' inboxes are invisible to everyone. A collection an account can neither read
-nor write is, to that account, a collection that does not exist (the HTTP layer answers 404).
+Other partners' inboxes and feedback collections are invisible to everyone; only the hub writes
+to feedback collections (the sightings analysts report, routed under the partner's agreement).
+A collection an account can neither read nor write is, to that account, a collection that does
+not exist (the HTTP layer answers 404).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def access_to(account: Account, collection: Collection, grants: Iterable[Grant])
     if collection.kind is CollectionKind.INBOX:
         owns = account.role is Role.PARTNER and collection.owner_account == account.id
         return Access(can_read=owns, can_write=owns)
+    if collection.kind is CollectionKind.FEEDBACK:
+        owns = account.role is Role.PARTNER and collection.owner_account == account.id
+        return Access(can_read=owns, can_write=False)
     if collection.kind is CollectionKind.COUNTRY:
         reads = account.role is Role.ANALYST and account.country == collection.country
         return Access(can_read=reads, can_write=False)

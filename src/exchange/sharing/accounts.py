@@ -10,7 +10,7 @@ from typing import Any
 from exchange.accounts.tokens import issue_token
 from exchange.countries import country_collection_id
 from exchange.errors import Conflict, InvalidRequest, NotFound
-from exchange.sharing.base import HubBase
+from exchange.sharing.feedback_collections import FeedbackCollections
 from exchange.stix.timestamps import format_date_added
 from exchange.store.models import Account, Collection, CollectionKind, Grant, Role
 
@@ -41,7 +41,7 @@ def account_summary(account: Account) -> dict[str, Any]:
     }
 
 
-class AccountAdmin(HubBase):
+class AccountAdmin(FeedbackCollections):
     """Accounts, collections and grants."""
 
     def ensure_country_collections(self) -> int:
@@ -69,7 +69,8 @@ class AccountAdmin(HubBase):
         country: str | None = None,
         actor: str = "system",
     ) -> IssuedAccount:
-        """Create an account and its credential; a partner also gets its inbox.
+        """Create an account and its credential; a partner also gets its inbox and its
+        feedback collection.
 
         A new partner is an applicant: it may submit only once vetted and under an active
         agreement.
@@ -108,6 +109,7 @@ class AccountAdmin(HubBase):
                 "countries its sharing agreement names.",
                 owner_account=account.id,
             )
+            self.ensure_feedback_collection(account)
         with self._store.transaction() as tx:
             self._record(tx, actor, "account", account.id, "create", None, account_summary(account))
         return IssuedAccount(account=account, token=issued.token, inbox=inbox)

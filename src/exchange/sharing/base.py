@@ -46,6 +46,10 @@ class HubBase:
         """Raise ``StoreError`` unless the store answers (readiness of this node)."""
         self._store.ping()
 
+    def refresh_store_statistics(self) -> list[str]:
+        """Refresh the database's planner statistics where they went stale; the tables done."""
+        return self._store.refresh_statistics()
+
     def _now(self) -> datetime:
         return self._clock()
 

@@ -2,7 +2,8 @@
 
 ``Hub`` joins the parts: TAXII reads and writes (here), submissions (``submission``),
 partners and agreements (``partners``), accounts and collections (``accounts``), imports
-(``importing``).
+(``importing``), sightings analysts send back to partners (``feedback``), analysts' exports
+(``exports``).
 
 HTTP and the command line call this; it decides who may do what (``access``), reads and writes
 through the store, and knows nothing of HTTP. The order of checks on a write follows the
@@ -26,8 +27,11 @@ from exchange.sharing.accounts import IssuedAccount
 from exchange.sharing.audit import AuditLog
 from exchange.sharing.base import Clock
 from exchange.sharing.cursors import CursorSealer
+from exchange.sharing.exports import Exports
+from exchange.sharing.feedback import Feedback
 from exchange.sharing.importing import MedallionImports
 from exchange.sharing.keys import KeyAdmin, SignedRequest
+from exchange.sharing.reports import Reports
 from exchange.sharing.status import line_for, render_status
 from exchange.sharing.submission import Submissions, checked_member
 from exchange.stix.envelope import parse_members
@@ -69,7 +73,7 @@ class ObjectsPage:
     next: str | None
 
 
-class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
+class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, AuditLog):
     """The hub's use cases: TAXII reads and writes here, administration in the parts it joins."""
 
     def __init__(
@@ -251,10 +255,15 @@ class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
         versions: VersionSelector,
         spec_versions: frozenset[str],
     ) -> int:
-        """Delete matching versions of an object from a collection (TAXII 2.1 section 5.7)."""
+        """Delete matching versions of an object from a collection (TAXII 2.1 section 5.7).
+
+        A partner that deletes every version of an object from its inbox recalls it: each
+        country that received it gets a revoking version (see ``sharing/recalls.py``).
+        """
         view = self._writable(account, collection_id)
         if not self._store.holds(view.collection, object_id):
             raise NotFound("no object with this id in the collection")
+        recalling = view.collection.kind is CollectionKind.INBOX and account.role is Role.PARTNER
         with self._store.transaction() as tx:
             removed = tx.remove(view.collection, object_id, versions, spec_versions)
             self._audit(
@@ -264,4 +273,14 @@ class Hub(Submissions, KeyAdmin, MedallionImports, AuditLog):
                 f"collection:{view.id}",
                 {"object": object_id, "removed": removed},
             )
+            if recalling and not self._store.holds(view.collection, object_id):
+                # The partner took the whole object back from its inbox: recall it everywhere.
+                self._recall(
+                    tx,
+                    account,
+                    object_id,
+                    at_least=self._now_us(),
+                    submission_pk=self._recall_submission(tx, account, object_id),
+                    how="deleted from the inbox",
+                )
             return removed

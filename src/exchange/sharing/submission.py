@@ -27,9 +27,9 @@ from exchange.agreements.terms import AgreementTerms
 from exchange.countries import country_collection_id
 from exchange.errors import NotAllowed, PayloadTooLarge, QuotaExceeded
 from exchange.partners.vetting import may_submit
-from exchange.sharing.audit import AuditLog
 from exchange.sharing.keys import KeyAdmin, SignedRequest
 from exchange.sharing.partners import AgreementStatus, AgreementView
+from exchange.sharing.recalls import Recalls, is_revocation
 from exchange.sharing.status import StatusLine, line_for, render_status
 from exchange.stix.envelope import parse_members
 from exchange.stix.objects import ObjectVersion, Refusal, check_object
@@ -52,6 +52,7 @@ class _Plan:
         default_factory=lambda: defaultdict(list)
     )
     refs: dict[frozenset[str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    recalls: list[int] = field(default_factory=list)  # inbox indexes of revoking versions
 
 
 def _refs(obj: Mapping[str, Any]) -> set[str]:
@@ -100,7 +101,7 @@ def checked_member(member: Any) -> ObjectVersion | Refusal:
     return checked
 
 
-class Submissions(KeyAdmin, AuditLog):
+class Submissions(KeyAdmin, Recalls):
     """Taking submissions into partners' inboxes and redistributing them."""
 
     _max_objects: int
@@ -169,6 +170,16 @@ class Submissions(KeyAdmin, AuditLog):
             index = len(plan.inbox)
             plan.inbox.append(checked)
             plan.lines.append(index)
+            if is_revocation(checked):
+                # A revocation goes where the object went, at once (no embargo), whatever the
+                # agreement's recipients are now: see sharing/recalls.py.
+                plan.recalls.append(index)
+                count = len(self.recalled_countries(account, checked.stix_id))
+                plan.notes.append(
+                    f"revoked in the {count} member "
+                    f"{'country' if count == 1 else 'countries'} that received it"
+                )
+                continue
             item = decision.redistributed
             if item is None or not item.audience:
                 plan.notes.append(f"kept in the partner's inbox ({decision.message})")
@@ -255,6 +266,17 @@ class Submissions(KeyAdmin, AuditLog):
                         shared,
                         target=None,
                         submission_pk=submission_pk,
+                    )
+            for index in plan.recalls:
+                if outcomes[index].refused is None:
+                    revoked = plan.inbox[index]
+                    self._recall(
+                        tx,
+                        account,
+                        revoked.stix_id,
+                        at_least=revoked.version,
+                        submission_pk=submission_pk,
+                        how="revoked version",
                     )
             if plan.inbox:
                 total = tx.add_usage(account.id, today, len(plan.inbox))

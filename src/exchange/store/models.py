@@ -35,11 +35,12 @@ class Role(StrEnum):
 
 
 class CollectionKind(StrEnum):
-    """The three kinds of collection and who they serve."""
+    """The kinds of collection and who they serve."""
 
     INBOX = "inbox"  # one per partner: the partner writes, and reads back its own submissions
     COUNTRY = "country"  # one per member country: its analysts read, nobody writes directly
     SHARED = "shared"  # made by admins, read and write by explicit grant
+    FEEDBACK = "feedback"  # one per partner: sightings of its objects; it reads, nobody writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +208,14 @@ class HubKey:
     public_key: bytes
     created_at: str
     retired_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The newest version of an object a partner's submissions placed in one country collection
+    (``body`` as stored: what the country received, after the agreement's transforms)."""
+
+    collection: Collection
+    version: int
+    spec_version: str
+    body: bytes

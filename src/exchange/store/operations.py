@@ -20,6 +20,7 @@ COUNTED_TABLES = (
     "submissions",
     "embargoed",
     "nonces",
+    "feedback_sightings",
     "audit_events",
     "audit_heads",
 )

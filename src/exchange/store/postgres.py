@@ -30,6 +30,22 @@ from exchange.store.sql_store import SqlStore, SqlTransaction
 __all__ = ["PostgresStore", "open_postgres", "redacted_url"]
 
 _CONNECT_SECONDS = 10.0
+# The tables whose statistics shape the plans of pages, submissions and purges.
+_PLANNED_TABLES = frozenset(
+    {
+        "audience_members",
+        "audiences",
+        "co_deliveries",
+        "embargoed",
+        "feedback_sightings",
+        "objects",
+        "placements",
+        "statuses",
+        "submissions",
+        "audit_events",
+        "nonces",
+    }
+)
 
 
 @lru_cache(maxsize=1024)
@@ -137,7 +153,6 @@ class PostgresStore(SqlStore):
         self._pool = _open_pool(url, pool_size, "exchange-store")
         self._replica = None if not replica_url else _open_pool(replica_url, pool_size, "replica")
         self._reads = _PooledReads(self._pool)
-        self._page_reads = self._reads if self._replica is None else _PooledReads(self._replica)
         row = self._reads.execute("SELECT current_schema()").fetchone()
         if row is None or row[0] is None:
             self.close()
@@ -153,12 +168,23 @@ class PostgresStore(SqlStore):
         current: _TransactionConnection | None = getattr(self._local, "transaction", None)
         return current if current is not None else self._reads
 
-    def _page_connection(self) -> _TransactionConnection | _PooledReads:
+    @contextmanager
+    def _read_snapshot(self) -> Iterator[_TransactionConnection]:
         # Object pages may come from a streaming replica: it applies commits in commit order,
         # so a cursor taken on the primary or on another node never skips an object there; a
         # lagging replica only answers with fewer objects for now.
         current: _TransactionConnection | None = getattr(self._local, "transaction", None)
-        return current if current is not None else self._page_reads
+        if current is not None:
+            yield current
+            return
+        pool = self._replica or self._pool
+        with (
+            _unavailable_as_store_error(),
+            pool.connection() as connection,
+            connection.transaction(),
+        ):
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield _TransactionConnection(connection)
 
     def close(self) -> None:
         self._pool.close()
@@ -185,6 +211,20 @@ class PostgresStore(SqlStore):
     def ping(self) -> None:
         """Raise ``StoreError`` unless the database answers."""
         self._reads.execute("SELECT count(*) FROM meta").fetchone()
+
+    def refresh_statistics(self) -> list[str]:
+        """ANALYZE the hub's tables that changed by more than a tenth (at least 1,000 rows)
+        since their last analysis. Pages are planned from these statistics: on a freshly loaded
+        table without them PostgreSQL may scan the whole collection for every page. Autovacuum
+        does the same when it is on; this keeps plans right when it is off or lagging."""
+        rows = self._reads.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND n_mod_since_analyze > greatest(1000, n_live_tup / 10) ORDER BY relname"
+        ).fetchall()
+        stale = [str(row[0]) for row in rows if str(row[0]) in _PLANNED_TABLES]
+        for table in stale:
+            self._reads.execute(f"ANALYZE {table}")
+        return stale
 
 
 def _open_pool(url: str, size: int, name: str) -> ConnectionPool[psycopg.Connection[Any]]:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from exchange.audit.heads import SignedTreeHead
 from exchange.stix.objects import ObjectVersion
+from exchange.store.feedback_models import FeedbackSighting, FeedbackSummary
 from exchange.store.key_models import Evidence, PartnerKey
 from exchange.store.models import (
     Account,
@@ -22,6 +23,7 @@ from exchange.store.models import (
     Change,
     Collection,
     CollectionKind,
+    Delivery,
     Grant,
     HubKey,
     ObjectQuery,
@@ -163,6 +165,22 @@ class Transaction(Protocol):
         """Keep what a partner signed for the submission ``evidence.submission_pk``."""
         ...
 
+    # Recalls (store/sql_recalls.py) -----------------------------------------------------------
+    def deliveries(self, partner_account: str, stix_id: str) -> list[Delivery]:
+        """Per country collection where the partner's submissions placed ``stix_id``, the
+        newest version placed there, as this transaction sees it."""
+        ...
+
+    def drop_held(self, partner_account: str, stix_id: str) -> int:
+        """Drop the partner's redistribution of ``stix_id`` still held by an embargo."""
+        ...
+
+    # Feedback (store/sql_feedback.py) ---------------------------------------------------------
+    def record_sighting(self, sighting: FeedbackSighting) -> None:
+        """Count a sighting placed in a partner's feedback collection; a newer version of the
+        same sighting (partner and id) replaces the older, an older one changes nothing."""
+        ...
+
 
 class Store(Protocol):
     """Accounts, collections, objects, placements and statuses behind one interface."""
@@ -173,6 +191,11 @@ class Store(Protocol):
 
     def ping(self) -> None:
         """Raise ``StoreError`` unless the database answers."""
+        ...
+
+    def refresh_statistics(self) -> list[str]:
+        """Refresh the query planner's statistics of tables that changed much since the last
+        refresh; return their names (a backend whose plans need none returns [])."""
         ...
 
     def secret(self, name: str) -> bytes:
@@ -279,6 +302,11 @@ class Store(Protocol):
         """How many nonces the replay window holds."""
         ...
 
+    def deliveries(self, partner_account: str, stix_id: str) -> list[Delivery]:
+        """Per country collection where the partner's submissions placed ``stix_id``, the
+        newest version placed there."""
+        ...
+
     # Collections ---------------------------------------------------------------------------
     def add_collection(
         self,
@@ -375,4 +403,22 @@ class Store(Protocol):
 
     def latest_tree_head(self) -> SignedTreeHead | None:
         """The newest signed tree head."""
+        ...
+
+    # Feedback (store/sql_feedback.py) ---------------------------------------------------------
+    def contributors_of(self, stix_id: str, collection: Collection) -> list[str]:
+        """The partner accounts whose submissions made some version of ``stix_id`` visible in
+        ``collection`` (a placement or a co-delivery), sorted; inside a write transaction of
+        this thread, as that transaction sees it."""
+        ...
+
+    def feedback_summary(
+        self, partner_account: str, *, after: str | None = None, limit: int = 1000
+    ) -> list[FeedbackSummary]:
+        """Per object id (ascending, after ``after``), the counts of the sightings routed to the
+        partner: at most ``limit`` objects."""
+        ...
+
+    def feedback_sightings(self, partner_account: str) -> list[FeedbackSighting]:
+        """Every sighting counted for the partner, in the order they were routed."""
         ...

@@ -43,8 +43,10 @@ from exchange.store.sql import (
 )
 from exchange.store.sql_agreements import AgreementReads, AgreementWrites
 from exchange.store.sql_audit import AuditReads, AuditWrites
+from exchange.store.sql_feedback import FeedbackReads, FeedbackWrites
 from exchange.store.sql_hubkeys import HubKeyStore
 from exchange.store.sql_keys import KeyReads, KeyWrites
+from exchange.store.sql_recalls import RecallReads, RecallWrites
 
 __all__ = ["SqlStore", "SqlTransaction"]
 
@@ -52,7 +54,7 @@ __all__ = ["SqlStore", "SqlTransaction"]
 _DATE_ADDED_CLOCK = "date_added"
 
 
-class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites):
+class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, FeedbackWrites):
     """Write operations inside one transaction that holds the store's write lock."""
 
     def __init__(self, store: SqlStore, connection: Db) -> None:
@@ -215,16 +217,17 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites):
         )
 
 
-class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
+class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, RecallReads, FeedbackReads):
     """The store protocol over SQL; a subclass supplies connections and transactions."""
 
     def _connection(self) -> Db:
         """A connection for reads: inside a write transaction of this thread, that one's."""
         raise NotImplementedError
 
-    def _page_connection(self) -> Db:
-        """A connection for object pages (a backend may send them to a read replica)."""
-        return self._connection()
+    def _read_snapshot(self) -> AbstractContextManager[Db]:
+        """A connection whose statements all see one snapshot of the database (inside this
+        thread's write transaction: that one). A backend may read it from a replica."""
+        raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[SqlTransaction]:
         raise NotImplementedError
@@ -234,6 +237,9 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
 
     def ping(self) -> None:
         raise NotImplementedError
+
+    def refresh_statistics(self) -> list[str]:
+        return []
 
     @contextmanager
     def _write(self) -> Iterator[Db]:
@@ -408,7 +414,21 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
         limit: int,
         with_bodies: bool,
     ) -> Page:
-        db = self._page_connection()
+        # One snapshot for the audiences and the rows: read apart, a commit that adds the
+        # collection's first placement in a new audience, followed by one in a known audience,
+        # could be half seen, and the page's last position would pass over the first for good.
+        with self._read_snapshot() as db:
+            return self._page(db, collection, query, after, limit, with_bodies)
+
+    def _page(
+        self,
+        db: Db,
+        collection: Collection,
+        query: ObjectQuery,
+        after: Position | None,
+        limit: int,
+        with_bodies: bool,
+    ) -> Page:
         audiences = self.audiences_of(collection, db)
         if not audiences:
             return Page(rows=(), more=False)
@@ -472,15 +492,15 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads):
         return Page(rows=placed, more=more)
 
     def holds(self, collection: Collection, stix_id: str) -> bool:
-        db = self._page_connection()
-        audiences = self.audiences_of(collection, db)
-        if not audiences:
-            return False
-        row = db.execute(
-            "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
-            f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST} LIMIT 1",
-            (stix_id, json_list(audiences)),
-        ).fetchone()
+        with self._read_snapshot() as db:
+            audiences = self.audiences_of(collection, db)
+            if not audiences:
+                return False
+            row = db.execute(
+                "SELECT 1 FROM objects o JOIN placements p ON p.object_pk = o.pk "
+                f"WHERE o.stix_id = ? AND p.audience_pk {IN_LIST} LIMIT 1",
+                (stix_id, json_list(audiences)),
+            ).fetchone()
         return row is not None
 
     def status(self, status_id: str) -> StatusRecord | None:

@@ -69,6 +69,18 @@ class SqliteStore(SqlStore):
             raise
         db.execute("COMMIT")
 
+    @contextmanager
+    def _read_snapshot(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        if db.in_transaction:
+            yield db
+            return
+        db.execute("BEGIN")  # deferred: a read snapshot from the first SELECT, no lock
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
     def ping(self) -> None:
         """Raise ``StoreError`` unless the database answers."""
         try:

@@ -4,6 +4,7 @@ replica for pages, and clear errors when the database is away."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -111,3 +112,27 @@ def test_an_unreachable_database_is_a_store_error_without_the_password() -> None
 def test_a_schema_that_is_not_migrated_says_what_to_run() -> None:
     with fresh_schema() as empty, pytest.raises(StoreError, match="exchange db upgrade"):
         open_postgres(empty, create=False)
+
+
+def test_stale_planner_statistics_are_refreshed_once(url: str) -> None:
+    """After a bulk load the hub ANALYZEs what changed (autovacuum may be off or late), and
+    not again until the tables change much more."""
+    node = _node(url)
+    try:
+        shared = collection(node)
+        with node.transaction() as tx:
+            tx.place([shared], [indicator() for _ in range(1200)], target=shared)
+        refreshed: list[str] = []
+        deadline = time.monotonic() + 10  # activity statistics reach the server within ~1 s
+        while "placements" not in refreshed and time.monotonic() < deadline:
+            refreshed += node.refresh_statistics()
+            time.sleep(0.2)
+        assert {"placements", "objects"} <= set(refreshed)
+        analysed = node._connection().execute(
+            "SELECT last_analyze FROM pg_stat_user_tables "
+            "WHERE schemaname = current_schema() AND relname = 'placements'"
+        )
+        assert analysed.fetchone()[0] is not None
+        assert "placements" not in node.refresh_statistics()
+    finally:
+        node.close()

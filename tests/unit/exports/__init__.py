@@ -1,0 +1,1 @@
+"""Unit tests of the exports package: observables, eligibility, the format writers."""
