@@ -22,7 +22,7 @@ from psycopg import conninfo
 from psycopg.types.string import StrDumper
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from exchange.errors import StoreError
+from exchange.errors import InvalidRequest, StoreError
 from exchange.store import schema
 from exchange.store.sql import IN_LIST, SqlList
 from exchange.store.sql_store import SqlStore, SqlTransaction
@@ -123,6 +123,9 @@ def _unavailable_as_store_error() -> Iterator[None]:
         yield
     except PoolTimeout:
         raise StoreError("the database did not answer in time (no free connection)") from None
+    except psycopg.DataError as exc:
+        # A value PostgreSQL cannot hold (text with a NUL character, say): the client's input.
+        raise InvalidRequest(f"a value cannot be stored: {_first_line(exc)}") from None
     except psycopg.OperationalError as exc:
         raise StoreError(f"the database is unavailable: {_first_line(exc)}") from None
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
-from exchange.errors import StoreError
+from exchange.errors import InvalidRequest, StoreError
 from exchange.store.models import CollectionKind, ObjectQuery
 from exchange.store.postgres import PostgresStore, open_postgres
 from tests.support.postgres import fresh_schema
-from tests.unit.store.builders import collection, ids, indicator
+from tests.unit.store.builders import account, collection, ids, indicator
 
 
 @pytest.fixture
@@ -134,5 +135,17 @@ def test_stale_planner_statistics_are_refreshed_once(url: str) -> None:
         )
         assert analysed.fetchone()[0] is not None
         assert "placements" not in node.refresh_statistics()
+    finally:
+        node.close()
+
+
+def test_a_value_postgresql_cannot_hold_is_a_client_error(url: str) -> None:
+    """Text with a NUL character (SQLite keeps it; PostgreSQL's text cannot): a 400, not a 500,
+    and nothing of the transaction is kept."""
+    node = _node(url)
+    try:
+        with pytest.raises(InvalidRequest, match="NUL"):
+            node.add_account(replace(account("nul-in-name"), display_name="x\x00y"))
+        assert node.account_by_username("nul-in-name") is None
     finally:
         node.close()
