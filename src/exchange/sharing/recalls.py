@@ -26,7 +26,7 @@ from exchange.stix.timestamps import format_version
 from exchange.store.models import Account, Collection, Submission
 from exchange.store.protocol import Transaction
 
-__all__ = ["Recall", "Recalls", "is_revocation", "revoking_version"]
+__all__ = ["Recall", "Recalls", "revoking_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +37,6 @@ class Recall:
     countries: tuple[str, ...]  # where a revoking version was placed now
     already_revoked: tuple[str, ...]  # where the object was revoked before
     held_dropped: int  # redistribution still waiting for an embargo, dropped
-
-
-def is_revocation(obj: ObjectVersion) -> bool:
-    """Whether this version revokes its object."""
-    return orjson.loads(obj.body).get("revoked") is True
 
 
 def revoking_version(delivered: bytes, at_least: int) -> ObjectVersion | None:

@@ -29,7 +29,7 @@ from exchange.errors import NotAllowed, PayloadTooLarge, QuotaExceeded
 from exchange.partners.vetting import may_submit
 from exchange.sharing.keys import KeyAdmin, SignedRequest
 from exchange.sharing.partners import AgreementStatus, AgreementView
-from exchange.sharing.recalls import Recalls, is_revocation
+from exchange.sharing.recalls import Recalls
 from exchange.sharing.status import StatusLine, line_for, render_status
 from exchange.stix.envelope import parse_members
 from exchange.stix.objects import ObjectVersion, Refusal, check_object
@@ -170,7 +170,7 @@ class Submissions(KeyAdmin, Recalls):
             index = len(plan.inbox)
             plan.inbox.append(checked)
             plan.lines.append(index)
-            if is_revocation(checked):
+            if member.get("revoked") is True:
                 # A revocation goes where the object went, at once (no embargo), whatever the
                 # agreement's recipients are now: see sharing/recalls.py.
                 plan.recalls.append(index)
