@@ -12,6 +12,7 @@ from exchange.cli.common import emit_json, fail_cleanly, open_hub, settings_from
 from exchange.store import schema
 from exchange.store.opening import open_store, store_location
 from exchange.store.operations import backup_sqlite, postgres_backup_hints, table_counts
+from exchange.store.postgres import PostgresStore
 
 __all__ = ["db"]
 
@@ -87,9 +88,8 @@ def backup(ctx: click.Context, destination: Path | None) -> None:
     settings = settings_from(ctx)
     store = open_store(settings, create=False)
     try:
-        if settings.database_url:
-            row = store._connection().execute("SELECT current_schema()").fetchone()
-            for line in postgres_backup_hints(store_location(settings), str(row[0])):
+        if isinstance(store, PostgresStore):
+            for line in postgres_backup_hints(store_location(settings), store.schema_name):
                 click.echo(line)
             return
     finally:

@@ -58,12 +58,6 @@ def revoking_version(delivered: bytes, at_least: int) -> ObjectVersion | None:
 class Recalls(AuditLog):
     """Taking an object back from every country collection it reached."""
 
-    def recalled_countries(self, account: Account, stix_id: str) -> list[str]:
-        """The member countries a recall of ``stix_id`` by this partner would reach now."""
-        return sorted(
-            d.collection.country or "" for d in self._store.deliveries(account.id, stix_id)
-        )
-
     def _recall_submission(self, tx: Transaction, account: Account, stix_id: str) -> int:
         """A submission row for a recall made by deleting (the revoking versions' placements
         belong to it, so retention and narrowing treat them like the partner's others)."""

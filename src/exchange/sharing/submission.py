@@ -174,11 +174,7 @@ class Submissions(KeyAdmin, Recalls):
                 # A revocation goes where the object went, at once (no embargo), whatever the
                 # agreement's recipients are now: see sharing/recalls.py.
                 plan.recalls.append(index)
-                count = len(self.recalled_countries(account, checked.stix_id))
-                plan.notes.append(
-                    f"revoked in the {count} member "
-                    f"{'country' if count == 1 else 'countries'} that received it"
-                )
+                plan.notes.append("")  # said once the recall is made (see submit)
                 continue
             item = decision.redistributed
             if item is None or not item.audience:
@@ -270,13 +266,18 @@ class Submissions(KeyAdmin, Recalls):
             for index in plan.recalls:
                 if outcomes[index].refused is None:
                     revoked = plan.inbox[index]
-                    self._recall(
+                    recall = self._recall(
                         tx,
                         account,
                         revoked.stix_id,
                         at_least=revoked.version,
                         submission_pk=submission_pk,
                         how="revoked version",
+                    )
+                    count = len(recall.countries) + len(recall.already_revoked)
+                    plan.notes[index] = (
+                        f"revoked in the {count} member "
+                        f"{'country' if count == 1 else 'countries'} that received it"
                     )
             if plan.inbox:
                 total = tx.add_usage(account.id, today, len(plan.inbox))

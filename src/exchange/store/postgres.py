@@ -151,7 +151,6 @@ class PostgresStore(SqlStore):
     """The store protocol on a PostgreSQL database (one schema of it)."""
 
     def __init__(self, url: str, *, pool_size: int = 10, replica_url: str | None = None) -> None:
-        self._url = url
         self._local = threading.local()
         self._pool = _open_pool(url, pool_size, "exchange-store")
         self._replica = None if not replica_url else _open_pool(replica_url, pool_size, "replica")
@@ -160,12 +159,8 @@ class PostgresStore(SqlStore):
         if row is None or row[0] is None:
             self.close()
             raise StoreError(f"{redacted_url(url)}: the search_path names no schema that exists")
-        self._lock_key = schema.write_lock_key(str(row[0]))
-
-    @property
-    def location(self) -> str:
-        """Where the data is, for operators' messages (no password)."""
-        return redacted_url(self._url)
+        self.schema_name = str(row[0])
+        self._lock_key = schema.write_lock_key(self.schema_name)
 
     def _connection(self) -> _TransactionConnection | _PooledReads:
         current: _TransactionConnection | None = getattr(self._local, "transaction", None)

@@ -302,11 +302,6 @@ class Store(Protocol):
         """How many nonces the replay window holds."""
         ...
 
-    def deliveries(self, partner_account: str, stix_id: str) -> list[Delivery]:
-        """Per country collection where the partner's submissions placed ``stix_id``, the
-        newest version placed there."""
-        ...
-
     # Collections ---------------------------------------------------------------------------
     def add_collection(
         self,

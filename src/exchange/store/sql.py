@@ -24,6 +24,7 @@ __all__ = [
     "INTEGRITY_ERRORS",
     "IN_LIST",
     "MERGE_AUDIENCES",
+    "PARTNER_SUBMISSIONS",
     "Db",
     "Rows",
     "SqlList",
@@ -97,6 +98,8 @@ def collection_from_row(row: Any) -> Collection:
 IN_LIST = "IN (SELECT value FROM json_each(?))"
 # Up to this many audiences, a page is a merge of per-audience index range scans.
 MERGE_AUDIENCES = 64
+# The keys of one partner's submissions (its placements, held objects, co-deliveries).
+PARTNER_SUBMISSIONS = "SELECT pk FROM submissions WHERE partner_account = ?"
 
 
 class SqlList:

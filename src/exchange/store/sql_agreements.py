@@ -25,6 +25,7 @@ from exchange.store.sql import (
     COLLECTION_COLUMNS,
     IN_LIST,
     INTEGRITY_ERRORS,
+    PARTNER_SUBMISSIONS,
     Db,
     collection_from_row,
     json_list,
@@ -37,7 +38,6 @@ _AGREEMENT_COLUMNS = "agreement_id, version, partner_account, status, terms, cre
 _SUBMISSION_COLUMNS = (
     "partner_account, agreement_id, agreement_version, status_id, received_at, accepted, refused"
 )
-_PARTNER_SUBMISSIONS = "SELECT pk FROM submissions WHERE partner_account = ?"
 
 
 def _agreement(row: Any) -> AgreementVersion:
@@ -236,12 +236,12 @@ class AgreementWrites:
         held = [
             int(row[0])
             for row in self._db.execute(
-                f"SELECT object_pk FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+                f"SELECT object_pk FROM embargoed WHERE submission_pk IN ({PARTNER_SUBMISSIONS})",
                 (partner_account,),
             )
         ]
         self._db.execute(
-            f"DELETE FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+            f"DELETE FROM embargoed WHERE submission_pk IN ({PARTNER_SUBMISSIONS})",
             (partner_account,),
         )
         self._collect_orphans(held)
@@ -252,7 +252,7 @@ class AgreementWrites:
     ) -> int:
         # What waits for its embargo is future redistribution: it always narrows.
         for pk, countries in self._db.execute(
-            f"SELECT pk, countries FROM embargoed WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+            f"SELECT pk, countries FROM embargoed WHERE submission_pk IN ({PARTNER_SUBMISSIONS})",
             (partner_account,),
         ).fetchall():
             remaining = [code for code in orjson.loads(countries) if code in keep]
@@ -266,7 +266,7 @@ class AgreementWrites:
             int(row[0])
             for row in self._db.execute(
                 "SELECT DISTINCT audience_pk FROM placements "
-                f"WHERE submission_pk IN ({_PARTNER_SUBMISSIONS})",
+                f"WHERE submission_pk IN ({PARTNER_SUBMISSIONS})",
                 (partner_account,),
             )
         ]
@@ -276,7 +276,7 @@ class AgreementWrites:
             kept = [m for m in members if m.kind is not CollectionKind.COUNTRY or m.country in keep]
             if len(kept) == len(members):
                 continue
-            scope = f"audience_pk = ? AND submission_pk IN ({_PARTNER_SUBMISSIONS})"
+            scope = f"audience_pk = ? AND submission_pk IN ({PARTNER_SUBMISSIONS})"
             dropped = [m for m in members if m not in kept]
             for object_pk, added in self._db.execute(
                 f"SELECT object_pk, date_added FROM placements WHERE {scope} AND EXISTS "
@@ -303,7 +303,7 @@ class AgreementWrites:
             changed += cursor.rowcount
         # What this partner co-delivered to the countries it leaves, it no longer delivers.
         self._db.execute(
-            f"DELETE FROM co_deliveries WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) "
+            f"DELETE FROM co_deliveries WHERE submission_pk IN ({PARTNER_SUBMISSIONS}) "
             "AND collection_pk IN (SELECT pk FROM collections WHERE kind = ? "
             f"AND NOT (country {IN_LIST}))",
             (partner_account, CollectionKind.COUNTRY.value, json_list(keep)),
@@ -314,7 +314,7 @@ class AgreementWrites:
     def purge_before(self, partner_account: str, before: int) -> int:
         rows = self._db.execute(
             "SELECT seq, object_pk, date_added, audience_pk FROM placements "
-            f"WHERE submission_pk IN ({_PARTNER_SUBMISSIONS}) AND date_added < ?",
+            f"WHERE submission_pk IN ({PARTNER_SUBMISSIONS}) AND date_added < ?",
             (partner_account, before),
         ).fetchall()
         for _, object_pk, added, audience_pk in rows:

@@ -46,7 +46,7 @@ from exchange.store.sql_audit import AuditReads, AuditWrites
 from exchange.store.sql_feedback import FeedbackReads, FeedbackWrites
 from exchange.store.sql_hubkeys import HubKeyStore
 from exchange.store.sql_keys import KeyReads, KeyWrites
-from exchange.store.sql_recalls import RecallReads, RecallWrites
+from exchange.store.sql_recalls import RecallWrites
 
 __all__ = ["SqlStore", "SqlTransaction"]
 
@@ -217,7 +217,7 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         )
 
 
-class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, RecallReads, FeedbackReads):
+class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, FeedbackReads):
     """The store protocol over SQL; a subclass supplies connections and transactions."""
 
     def _connection(self) -> Db:

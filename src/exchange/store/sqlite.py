@@ -30,11 +30,6 @@ class SqliteStore(SqlStore):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    @property
-    def location(self) -> str:
-        """Where the data is, for operators' messages."""
-        return str(self._path)
-
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
