@@ -98,9 +98,10 @@ def test_a_submission_logs_itself_and_every_decision(world: World) -> None:
     assert decision["kind"] == "decision"
     decided = {item["id"]: item for item in decision["data"]["objects"]}
     assert decided[good["id"]]["outcome"] == "accepted"
-    assert decided[good["id"]]["countries"] == ["FR"]
+    assert decision["data"]["audiences"] == [["FR"]]
+    assert decided[good["id"]]["audience"] == 0
     assert decided[bad["id"]]["outcome"].startswith("refused")
-    assert "countries" not in decided[bad["id"]]
+    assert "audience" not in decided[bad["id"]]
 
 
 def test_administrative_changes_are_logged(world: World) -> None:

@@ -153,12 +153,15 @@ class AuditLog(HubBase):
         embargoed: bool,
     ) -> None:
         """Two events per submission: the submission, then every object's decision (id,
-        version, outcome code, the countries it goes to) in one leaf."""
-        countries: dict[int, list[str]] = {}
+        version, outcome code, the countries it goes to) in one leaf. The distinct sets of
+        countries are listed once, under ``audiences``; a routed decision names its set by
+        index (``audience``), so the event grows with the objects, not objects x countries."""
+        countries: dict[int, set[str]] = {}
         for audience, routed in routes.items():
             for index, _ in routed:
                 if index >= 0:
-                    countries.setdefault(index, []).extend(sorted(audience))
+                    countries.setdefault(index, set()).update(audience)
+        audiences: dict[tuple[str, ...], int] = {}
         decisions: list[dict[str, Any]] = []
         for entry in entries:
             if isinstance(entry, StatusLine):
@@ -174,15 +177,16 @@ class AuditLog(HubBase):
                     {"id": outcome.stix_id, "version": outcome.version, "outcome": "conflict"}
                 )
                 continue
-            decisions.append(
-                {
-                    "id": outcome.stix_id,
-                    "version": outcome.version,
-                    "outcome": "accepted" if outcome.stored else "already_stored",
-                    "countries": sorted(countries.get(entry, [])),
-                    "held": embargoed and entry in countries,
-                }
-            )
+            decision: dict[str, Any] = {
+                "id": outcome.stix_id,
+                "version": outcome.version,
+                "outcome": "accepted" if outcome.stored else "already_stored",
+                "held": embargoed and entry in countries,
+            }
+            if entry in countries:
+                members = tuple(sorted(countries[entry]))
+                decision["audience"] = audiences.setdefault(members, len(audiences))
+            decisions.append(decision)
         accepted = sum(not isinstance(entry, StatusLine) for entry in entries)
         subject = f"submission:{status_id}"
         summary = {
@@ -194,7 +198,12 @@ class AuditLog(HubBase):
             "refused": len(entries) - accepted,
         }
         self._audit(tx, "submission", account.username, subject, summary, account.id)
-        detail = {"status": status_id, "agreement": agreement_ref, "objects": decisions}
+        detail = {
+            "status": status_id,
+            "agreement": agreement_ref,
+            "audiences": [list(members) for members in audiences],
+            "objects": decisions,
+        }
         self._audit(tx, "decision", account.username, subject, detail, account.id)
 
     def _audit_placement(

@@ -9,7 +9,7 @@ a summary of the signed record, not a second bookkeeping that could disagree wit
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,18 @@ def _within(event: AuditEvent, since: str | None, until: str | None) -> bool:
     return (since is None or event.at >= since) and (until is None or event.at < until)
 
 
+def decision_countries(decision: Mapping[str, Any], audiences: Sequence[Any]) -> list[str]:
+    """The countries one decision of a ``decision`` event sent the object to: its audience,
+    by index into the event's ``audiences`` (or, in events written before audiences were
+    listed once per event, its own ``countries``)."""
+    if "countries" in decision:
+        return list(decision["countries"])
+    index = decision.get("audience")
+    if isinstance(index, int) and 0 <= index < len(audiences):
+        return list(audiences[index])
+    return []
+
+
 def summarise(
     partner: str, events: Iterable[AuditEvent], since: str | None = None, until: str | None = None
 ) -> ContributionReport:
@@ -95,13 +107,15 @@ def summarise(
             report.submissions += 1
         elif event.kind == "decision":
             agreement = str(event.data.get("agreement", "?"))
+            audiences = event.data.get("audiences", ())
             for decision in event.data.get("objects", ()):
                 outcome = str(decision.get("outcome", "refused"))
                 report.objects += 1
                 if outcome == "accepted":
                     report.accepted += 1
-                    report.by_country.update(decision.get("countries", ()))
-                    report.countries_by_agreement[agreement].update(decision.get("countries", ()))
+                    routed = decision_countries(decision, audiences)
+                    report.by_country.update(routed)
+                    report.countries_by_agreement[agreement].update(routed)
                     report.held += bool(decision.get("held"))
                 elif outcome == "already_stored":
                     report.already_stored += 1

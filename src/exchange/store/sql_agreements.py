@@ -50,7 +50,7 @@ class AgreementWrites:
     _db: Db
 
     # Provided by the transaction class this is mixed into.
-    def _object_pk(self, obj: ObjectVersion) -> int:
+    def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
         raise NotImplementedError
 
     def _audience_pk(self, members: Sequence[Collection]) -> int:
@@ -175,10 +175,11 @@ class AgreementWrites:
         submission_pk: int,
     ) -> None:
         codes = json_text(countries)
+        pks = self._object_pks(objects)
         self._db.executemany(
             "INSERT INTO embargoed (due_at, object_pk, submission_pk, countries) "
             "VALUES (?, ?, ?, ?)",
-            [(due_at, self._object_pk(obj), submission_pk, codes) for obj in objects],
+            [(due_at, pks[obj.digest], submission_pk, codes) for obj in objects],
         )
 
     def _country_collections(self, codes: Sequence[str]) -> list[Collection]:

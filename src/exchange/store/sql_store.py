@@ -52,6 +52,10 @@ __all__ = ["SqlStore", "SqlTransaction"]
 
 # The row of the `clocks` table that hands out date_added values.
 _DATE_ADDED_CLOCK = "date_added"
+# Objects looked up per query (ids bound as one list parameter), and rows per multi-row INSERT
+# (six parameters a row: well within the bound-parameter limits of SQLite and PostgreSQL).
+_BATCH = 1000
+_INSERT_ROWS = 500
 
 
 class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, FeedbackWrites):
@@ -77,34 +81,73 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         )
         return pk
 
-    def _holders(self, stix_id: str, version: int) -> dict[int, tuple[bytes, int]]:
-        """Collections (pk) in which this id and version is visible: its digest and date_added."""
-        rows = self._db.execute(
-            "SELECT am.collection_pk, o.digest, p.date_added FROM objects o "
-            "JOIN placements p ON p.object_pk = o.pk "
-            "JOIN audience_members am ON am.audience_pk = p.audience_pk "
-            "WHERE o.stix_id = ? AND o.version = ?",
-            (stix_id, version),
-        ).fetchall()
-        return {int(pk): (bytes(digest), int(added)) for pk, digest, added in rows}
+    def _holders(
+        self, objects: Sequence[ObjectVersion]
+    ) -> dict[tuple[str, int], dict[int, tuple[bytes, int]]]:
+        """For each (id, version) of ``objects``: the collections (pk) in which it is visible,
+        with its digest and date_added there. One query for the whole batch."""
+        wanted = {(obj.stix_id, obj.version) for obj in objects}
+        found: dict[tuple[str, int], dict[int, tuple[bytes, int]]] = {key: {} for key in wanted}
+        for start in range(0, len(objects), _BATCH):
+            ids = {obj.stix_id for obj in objects[start : start + _BATCH]}
+            rows = self._db.execute(
+                "SELECT o.stix_id, o.version, am.collection_pk, o.digest, p.date_added "
+                "FROM objects o JOIN placements p ON p.object_pk = o.pk "
+                "JOIN audience_members am ON am.audience_pk = p.audience_pk "
+                f"WHERE o.stix_id {IN_LIST}",
+                (json_list(ids),),
+            ).fetchall()
+            for stix_id, version, pk, digest, added in rows:
+                held = found.get((stix_id, int(version)))
+                if held is not None:
+                    held[int(pk)] = (bytes(digest), int(added))
+        return found
 
-    def _object_pk(self, obj: ObjectVersion) -> int:
-        row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        row = self._db.execute(
-            "INSERT INTO objects (stix_id, version, type, spec_version, digest, body) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING pk",
-            (
-                obj.stix_id,
-                obj.version,
-                obj.type,
-                obj.spec_version,
-                obj.digest,
-                encode_body(obj.body),
-            ),
-        ).fetchone()
-        return int(row[0])
+    def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
+        """The row of each object (by digest): found by its id, or inserted."""
+        pks: dict[bytes, int] = {}
+        for start in range(0, len(objects), _BATCH):
+            ids = {obj.stix_id for obj in objects[start : start + _BATCH]}
+            rows = self._db.execute(
+                f"SELECT digest, pk FROM objects WHERE stix_id {IN_LIST}", (json_list(ids),)
+            ).fetchall()
+            pks.update((bytes(digest), int(pk)) for digest, pk in rows)
+        missing = list({obj.digest: obj for obj in objects if obj.digest not in pks}.values())
+        for start in range(0, len(missing), _INSERT_ROWS):
+            chunk = missing[start : start + _INSERT_ROWS]
+            rows = self._db.execute(
+                "INSERT INTO objects (stix_id, version, type, spec_version, digest, body) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+                + " RETURNING digest, pk",
+                [
+                    value
+                    for obj in chunk
+                    for value in (
+                        obj.stix_id,
+                        obj.version,
+                        obj.type,
+                        obj.spec_version,
+                        obj.digest,
+                        encode_body(obj.body),
+                    )
+                ],
+            ).fetchall()
+            pks.update((bytes(digest), int(pk)) for digest, pk in rows)
+        return pks
+
+    def _insert_placements(
+        self, pending: list[tuple[int, int, ObjectVersion]], submission_pk: int | None
+    ) -> None:
+        """Write the placements decided so far (audience, date_added, object), in order."""
+        if not pending:
+            return
+        pks = self._object_pks([obj for _, _, obj in pending])
+        self._db.executemany(
+            "INSERT INTO placements (audience_pk, date_added, object_pk, submission_pk) "
+            "VALUES (?, ?, ?, ?)",
+            [(audience, added, pks[obj.digest], submission_pk) for audience, added, obj in pending],
+        )
+        pending.clear()
 
     def _next_time(self, count: int) -> int:
         """Reserve ``count`` strictly increasing date_added values; return the first."""
@@ -137,8 +180,10 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         if date_added is not None:
             self._advance_clock(date_added)
         audience_cache: dict[frozenset[int], int] = {}
+        holders_of = self._holders(objects)
+        pending: list[tuple[int, int, ObjectVersion]] = []
         for obj in objects:
-            holders = self._holders(obj.stix_id, obj.version)
+            holders = holders_of[(obj.stix_id, obj.version)]
             held = None if target is None else holders.get(target.pk)
             if held is not None:
                 digest, held_since = held
@@ -151,6 +196,7 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
                 continue
             members = [m for m in audience if m.pk not in holders]
             if submission_pk is not None and len(members) < len(audience):
+                self._insert_placements(pending, submission_pk)  # the object's row must exist
                 self._co_deliver(obj, audience, holders, submission_pk)
             if not members:
                 outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
@@ -159,14 +205,12 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
             audience_pk = audience_cache.get(member_key)
             if audience_pk is None:
                 audience_pk = audience_cache[member_key] = self._audience_pk(members)
-            self._db.execute(
-                "INSERT INTO placements (audience_pk, date_added, object_pk, submission_pk) "
-                "VALUES (?, ?, ?, ?)",
-                (audience_pk, clock, self._object_pk(obj), submission_pk),
-            )
+            pending.append((audience_pk, clock, obj))
+            holders.update((m.pk, (obj.digest, clock)) for m in members)
             outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True, date_added=clock))
             if date_added is None:
                 clock += 1
+        self._insert_placements(pending, submission_pk)
         return outcomes
 
     def remove(
@@ -213,7 +257,7 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
             "INSERT INTO statuses (id, collection_id, account_id, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET collection_id = excluded.collection_id, "
             "account_id = excluded.account_id, body = excluded.body",
-            (record.id, record.collection_id, record.account_id, record.body),
+            (record.id, record.collection_id, record.account_id, encode_body(record.body)),
         )
 
 
@@ -512,7 +556,9 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, FeedbackReads)
             )
             .fetchone()
         )
-        return None if row is None else StatusRecord(row[0], row[1], row[2], bytes(row[3]))
+        if row is None:
+            return None
+        return StatusRecord(row[0], row[1], row[2], decode_body(bytes(row[3])))
 
     def iter_collection_sizes(self) -> Iterator[tuple[str, int]]:
         rows = self._connection().execute(
