@@ -91,10 +91,12 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         for start in range(0, len(objects), _BATCH):
             ids = {obj.stix_id for obj in objects[start : start + _BATCH]}
             rows = self._db.execute(
+                # CROSS JOIN fixes SQLite's join order: from the listed ids through the indexes
+                # (left to itself, it may scan every placement of every audience instead).
                 "SELECT o.stix_id, o.version, am.collection_pk, o.digest, p.date_added "
-                "FROM objects o JOIN placements p ON p.object_pk = o.pk "
-                "JOIN audience_members am ON am.audience_pk = p.audience_pk "
-                f"WHERE o.stix_id {IN_LIST}",
+                "FROM objects o CROSS JOIN placements p CROSS JOIN audience_members am "
+                f"WHERE o.stix_id {IN_LIST} AND p.object_pk = o.pk "
+                "AND am.audience_pk = p.audience_pk",
                 (json_list(ids),),
             ).fetchall()
             for stix_id, version, pk, digest, added in rows:
@@ -181,9 +183,15 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
             self._advance_clock(date_added)
         audience_cache: dict[frozenset[int], int] = {}
         holders_of = self._holders(objects)
+        # What this call has placed, by (id, version): merged into that version's holders only
+        # when it comes again in the batch (rare), not for every object and member.
+        placed_here: dict[tuple[str, int], list[tuple[list[Collection], bytes, int]]] = {}
         pending: list[tuple[int, int, ObjectVersion]] = []
         for obj in objects:
-            holders = holders_of[(obj.stix_id, obj.version)]
+            key = (obj.stix_id, obj.version)
+            holders = holders_of[key]
+            for members, digest, added in placed_here.pop(key, ()):
+                holders.update((member.pk, (digest, added)) for member in members)
             held = None if target is None else holders.get(target.pk)
             if held is not None:
                 digest, held_since = held
@@ -206,7 +214,7 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
             if audience_pk is None:
                 audience_pk = audience_cache[member_key] = self._audience_pk(members)
             pending.append((audience_pk, clock, obj))
-            holders.update((m.pk, (obj.digest, clock)) for m in members)
+            placed_here.setdefault(key, []).append((members, obj.digest, clock))
             outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=True, date_added=clock))
             if date_added is None:
                 clock += 1
