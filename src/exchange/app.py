@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exchange import __version__
+from exchange.accounts.throttle import Throttle
 from exchange.admin.audit import build_audit_router
 from exchange.admin.exports import build_exports_router
 from exchange.admin.feedback import build_feedback_router
@@ -32,6 +33,7 @@ from exchange.sharing.base import Clock
 from exchange.sharing.service import Hub
 from exchange.store.opening import open_store
 from exchange.store.protocol import Store
+from exchange.taxii.auth import current_account, get_hub
 from exchange.taxii.errors import error_response, handle_exchange_error, handle_unexpected
 from exchange.taxii.health import build_health_router
 from exchange.taxii.routes import build_router
@@ -69,6 +71,7 @@ def build_hub(
         store,
         countries,
         max_objects_per_envelope=settings.max_objects_per_envelope,
+        max_nesting_depth=settings.max_nesting_depth,
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         clock=clock,
@@ -86,6 +89,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        # FastAPI parses a JSON body before it runs the route's dependencies: without this, a
+        # request with no valid credentials would learn how the route reads its body (422)
+        # instead of being told to authenticate (401).
+        try:
+            await run_in_threadpool(current_account, request, get_hub(request))
+        except ExchangeError as error:
+            return await handle_exchange_error(request, error)
     problems = "; ".join(
         f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
         for error in exc.errors()[:5]
@@ -155,6 +166,8 @@ def create_app(settings: Settings, *, hub: Hub | None = None) -> FastAPI:
         openapi_url="/admin/openapi.json",
     )
     app.state.hub = service
+    # Lockouts and request rates are this process's own (see exchange.accounts.throttle).
+    app.state.throttle = Throttle.from_settings(settings)
     app.state.public_url = settings.public_url.rstrip("/") if settings.public_url else None
     app.include_router(
         build_router(title=TITLE, description=DESCRIPTION, max_body_bytes=settings.max_body_bytes)

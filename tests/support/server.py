@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +70,19 @@ class Credential:
         return (self.username, self.token)
 
 
+@dataclass(frozen=True)
+class ClientTLS:
+    """How clients reach a hub that serves HTTPS: the CA that signed its certificate and, for
+    mTLS, a client certificate and key."""
+
+    ca_file: Path
+    cert: tuple[str, str] | None = None
+
+    def requests_options(self) -> dict[str, Any]:
+        """``verify=`` and ``cert=`` for `requests`."""
+        return {"verify": str(self.ca_file), "cert": self.cert}
+
+
 @dataclass
 class HubProcess:
     """A running hub: its URL, data directory and the demo world's credentials."""
@@ -79,10 +93,16 @@ class HubProcess:
     accounts: dict[str, Credential] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    tls: ClientTLS | None = None
+    """Set when the hub serves HTTPS (its EXCHANGE_TLS_* settings are in ``extra_env``)."""
+    log_level: str = "warning"
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def _requests_options(self) -> dict[str, Any]:
+        return self.tls.requests_options() if self.tls else {}
 
     @property
     def discovery(self) -> str:
@@ -96,10 +116,11 @@ class HubProcess:
         return f"{self.api_root}collections/{collection_id}/"
 
     def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # a PostgreSQL store makes no files
         self.log_path = self.data_dir / f"serve-{self.port}.log"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*EXCHANGE, "serve", "--port", str(self.port), "--log-level", "warning"],
+                [*EXCHANGE, "serve", "--port", str(self.port), "--log-level", self.log_level],
                 env=_env(self.data_dir, self.extra_env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -109,7 +130,7 @@ class HubProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"exchange serve exited: {self.log_path.read_text()}")
             try:
-                requests.get(self.discovery, timeout=1)
+                requests.get(self.discovery, timeout=1, **self._requests_options())
                 return
             except requests.ConnectionError:
                 time.sleep(0.1)
@@ -129,9 +150,22 @@ class HubProcess:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """SIGKILL the server process, as a crash would: no shutdown, no flush, no cleanup.
+        ``exchange serve`` runs uvicorn in its own process, so this is the server itself."""
+        if self.process is not None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+            self.process = None
+
     def _admin_call(self, method: str, path: str, who: str, body: Any = None) -> Any:
         response = requests.request(
-            method, self.base + path, json=body, auth=self.accounts[who].auth, timeout=60
+            method,
+            self.base + path,
+            json=body,
+            auth=self.accounts[who].auth,
+            timeout=60,
+            **self._requests_options(),
         )
         if response.status_code >= 300:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
@@ -173,10 +207,23 @@ class HubProcess:
         return credential
 
 
-def start_hub(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> HubProcess:
+def start_hub(
+    data_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    tls: ClientTLS | None = None,
+    log_level: str = "warning",
+) -> HubProcess:
     """Initialise a store with the demo world in ``data_dir`` and start serving it
-    (``extra_env`` applies to both, e.g. EXCHANGE_DATABASE_URL for a PostgreSQL store)."""
-    hub = HubProcess(data_dir=data_dir, port=free_port(), extra_env=extra_env or {})
+    (``extra_env`` applies to both, e.g. EXCHANGE_DATABASE_URL for a PostgreSQL store; with
+    ``tls``, ``extra_env`` holds the EXCHANGE_TLS_* settings and clients use HTTPS)."""
+    hub = HubProcess(
+        data_dir=data_dir,
+        port=free_port(),
+        extra_env=extra_env or {},
+        tls=tls,
+        log_level=log_level,
+    )
     made = json.loads(run_cli(data_dir, "init", "--demo", "--json", extra_env=hub.extra_env))
     for entry in [made["admin"], *made["demo"]]:
         hub.accounts[entry["username"]] = Credential(
@@ -200,6 +247,8 @@ def start_another_node(first: HubProcess, data_dir: Path) -> HubProcess:
         port=free_port(),
         extra_env=dict(first.extra_env),
         accounts=first.accounts,
+        tls=first.tls,
+        log_level=first.log_level,
     )
     node.start()
     return node

@@ -34,7 +34,7 @@ from exchange.sharing.keys import KeyAdmin, SignedRequest
 from exchange.sharing.reports import Reports
 from exchange.sharing.status import line_for, render_status
 from exchange.sharing.submission import Submissions, checked_member
-from exchange.stix.envelope import parse_members
+from exchange.stix.envelope import DEFAULT_MAX_DEPTH, parse_members
 from exchange.stix.objects import ObjectVersion, Refusal
 from exchange.store.models import (
     Account,
@@ -82,6 +82,7 @@ class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, A
         countries: MemberCountries,
         *,
         max_objects_per_envelope: int = 10_000,
+        max_nesting_depth: int = DEFAULT_MAX_DEPTH,
         default_page_size: int = 100,
         max_page_size: int = 1000,
         clock: Clock | None = None,
@@ -90,6 +91,7 @@ class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, A
         super().__init__(store, countries, clock=clock)
         self._signature_skew = timedelta(seconds=signature_max_skew_seconds)
         self._max_objects = max_objects_per_envelope
+        self._max_depth = max_nesting_depth
         self._default_page = default_page_size
         self._max_page = max_page_size
         self._verifier = TokenVerifier()
@@ -221,7 +223,10 @@ class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, A
                 raise NotAllowed(f"submissions are refused: {reason}")
         requested_at = self._now_us()
         results = [
-            checked_member(member) for member in parse_members(body, max_objects=self._max_objects)
+            checked_member(member)
+            for member in parse_members(
+                body, max_objects=self._max_objects, max_depth=self._max_depth
+            )
         ]
         objects = [result for result in results if isinstance(result, ObjectVersion)]
         status_id = str(uuid.uuid4())

@@ -92,6 +92,8 @@ def _outside_validity(agreement: AgreementView, now: datetime) -> str | None:
 
 def checked_member(member: Any) -> ObjectVersion | Refusal:
     """Structure first (every stored object passes it), then the STIX 2.1 rules."""
+    if isinstance(member, Refusal):  # refused while parsing (nested too deeply)
+        return member
     checked = check_object(member)
     if isinstance(checked, Refusal):
         return checked
@@ -105,6 +107,7 @@ class Submissions(KeyAdmin, Recalls):
     """Taking submissions into partners' inboxes and redistributing them."""
 
     _max_objects: int
+    _max_depth: int
 
     def hub_identity_id(self) -> str:
         """The identity the hub names as creator of anonymised objects."""
@@ -180,7 +183,8 @@ class Submissions(KeyAdmin, Recalls):
             if item is None or not item.audience:
                 plan.notes.append(f"kept in the partner's inbox ({decision.message})")
                 continue
-            shared = check_object(dict(item.obj))
+            # Transforms make a new dict: the very same object is unchanged and checked already.
+            shared = checked if item.obj is member else check_object(dict(item.obj))
             if isinstance(shared, Refusal):  # a transform must never make an invalid object
                 plan.notes.append("kept in the partner's inbox (policy_error)")
                 continue
@@ -218,7 +222,7 @@ class Submissions(KeyAdmin, Recalls):
         if agreement.terms.signatures_required:
             signed = self._verify_submission(account, request, body)
         requested_at = self._now_us()
-        members = parse_members(body, max_objects=self._max_objects)
+        members = parse_members(body, max_objects=self._max_objects, max_depth=self._max_depth)
         plan = self._plan(account, agreement, members)
         terms: AgreementTerms = agreement.terms
         today = self._now().date().isoformat()

@@ -29,6 +29,8 @@ class SqliteStore(SqlStore):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Writers of this process take turns here before BEGIN IMMEDIATE (see transaction()).
+        self._write_lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -56,13 +58,20 @@ class SqliteStore(SqlStore):
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield SqlTransaction(self, db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        # The threads of one process wait for each other on a lock, which hands over as soon as
+        # it is released. Left to SQLite's busy handler, each waiter polls with sleeps of up to
+        # 100 ms and no queue: with dozens of concurrent writers (every page read appends an
+        # audit event) one unlucky thread can wait past the busy timeout and fail with
+        # "database is locked". The busy timeout still orders writers of other processes.
+        # Re-entrant so that a nested transaction fails as SQLite says, not in a deadlock.
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqlTransaction(self, db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     @contextmanager
     def _read_snapshot(self) -> Iterator[sqlite3.Connection]:

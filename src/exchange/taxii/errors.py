@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from exchange import errors
+from exchange.accounts.throttle import Throttled
 from exchange.taxii.media import TAXII_21
 
 __all__ = ["STATUS_BY_ERROR", "error_response", "handle_exchange_error", "handle_unexpected"]
@@ -31,16 +32,25 @@ STATUS_BY_ERROR: dict[type[errors.ExchangeError], int] = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.QuotaExceeded: 429,
+    Throttled: 429,
 }
 
 _AUTHENTICATE = 'Basic realm="exchange", charset="UTF-8", Bearer realm="exchange"'
 
 
-def error_response(status: int, title: str, description: str) -> Response:
-    """A TAXII error message with the given HTTP status."""
+def error_response(
+    status: int, title: str, description: str, *, retry_after: int | None = None
+) -> Response:
+    """A TAXII error message with the given HTTP status (and ``Retry-After``, RFC 9110 10.2.3)."""
     body = {"title": title, "description": description, "http_status": str(status)}
-    headers = {"WWW-Authenticate": _AUTHENTICATE} if status == 401 else None
-    return Response(orjson.dumps(body), status_code=status, media_type=TAXII_21, headers=headers)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = _AUTHENTICATE
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=TAXII_21, headers=headers or None
+    )
 
 
 def _status_for(error: errors.ExchangeError) -> int:
@@ -56,7 +66,8 @@ async def handle_exchange_error(request: Request, exc: Exception) -> Response:
     status = _status_for(exc)
     if status == 500:
         return await handle_unexpected(request, exc)
-    return error_response(status, exc.title, exc.detail)
+    retry_after = exc.retry_after if isinstance(exc, Throttled) else None
+    return error_response(status, exc.title, exc.detail, retry_after=retry_after)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

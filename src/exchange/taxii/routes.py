@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from exchange.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from exchange.errors import InvalidRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 from exchange.sharing.keys import SignedRequest
 from exchange.sharing.service import CollectionView, Hub, ObjectsPage
 from exchange.stix.objects import SINGLE_VERSION
@@ -119,17 +120,38 @@ def _collection_resource(view: CollectionView) -> dict[str, Any]:
     return resource
 
 
+def _require_identity_coding(request: Request) -> None:
+    """415 for a compressed body (RFC 9110 section 8.4.1): the hub never expands one, so a
+    small body cannot become a large one, and the body is checked and signed as sent."""
+    codings = [
+        coding.strip().lower()
+        for value in request.headers.getlist("content-encoding")
+        for coding in value.split(",")
+    ]
+    unsupported = [coding for coding in codings if coding not in {"", "identity"}]
+    if unsupported:
+        shown = ", ".join(coding[:20] for coding in unsupported[:3])
+        raise UnsupportedMediaType(
+            f"Content-Encoding {shown} is not supported: send the envelope uncompressed"
+        )
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away, or the server closed a body that came too slowly: nobody is
+        # left to answer, and it is not the hub's error.
+        raise InvalidRequest("the client did not send the whole body") from None
     return b"".join(chunks)
 
 
@@ -243,6 +265,7 @@ def build_router(*, title: str, description: str, max_body_bytes: int) -> APIRou
         """Add objects (TAXII 2.1 section 5.5); answers 202 with the status resource."""
         if not is_taxii_body(request.headers.get("content-type")):
             raise UnsupportedMediaType(f"send a TAXII envelope as {TAXII_21}")
+        _require_identity_coding(request)
         await run_in_threadpool(hub.collection_for, account, collection_id)
         body = await _read_body(request, max_body_bytes)
         signed = SignedRequest(request.method, _public_url(request), tuple(request.headers.items()))
