@@ -12,6 +12,7 @@ import uvicorn
 
 from exchange.app import create_app
 from exchange.cli.common import fail_cleanly, settings_from
+from exchange.cli.memory import limit_malloc_arenas
 from exchange.settings import Settings
 from exchange.taxii.connections import ConnectionLimits, guarded_protocol
 
@@ -172,6 +173,7 @@ def serve(
     settings = settings_from(ctx)
     settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
     tls = tls_context(settings)
+    limit_malloc_arenas()
     app = create_app(settings)
     scheme = "https" if tls is not None else "http"
     click.echo(f"exchange: TAXII discovery at {scheme}://{host}:{port}/taxii2/", err=True)

@@ -4,7 +4,8 @@ signed tree heads, proofs, and checking the whole log against a head.
 Every event is a leaf of the RFC 9162 tree the store keeps (``exchange.audit`` is the pure core).
 Administrative changes reach it through ``HubBase._record``; submissions, their per-object
 decisions, embargo releases and purges through their own write transactions; page reads
-(analysts and partners pulling) in one short transaction each, after the page was read.
+(analysts and partners pulling) after the page was read, before it is returned, in short
+transactions that carry the reads of every caller waiting at that moment (group commit).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from exchange.audit.merkle import (
 from exchange.audit.verify import Verdict, verify_log
 from exchange.errors import InvalidRequest, NotFound
 from exchange.sharing.base import HubBase
+from exchange.sharing.group_commit import GroupCommit
 from exchange.sharing.status import StatusLine
 from exchange.signing.keys import load_private_key_pem
 from exchange.stix.timestamps import format_date_added
@@ -92,6 +94,8 @@ class AuditKey:
 class AuditLog(HubBase):
     """Appending to the audit log, publishing signed heads, proofs and verification."""
 
+    _read_log: GroupCommit[tuple[str, str, Mapping[str, Any]]]
+
     # Appending -------------------------------------------------------------------------------
     def _audit(
         self,
@@ -138,8 +142,13 @@ class AuditLog(HubBase):
             "last": format_date_added(rows[-1].date_added) if rows else None,
             "objects_sha256": object_ids_digest(rows),
         }
+        self._read_log.submit((account.username, f"collection:{collection_id}", data))
+
+    def _commit_reads(self, reads: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """The read events of several callers in one transaction (see ``group_commit``)."""
         with self._store.transaction() as tx:
-            self._audit(tx, "read", account.username, f"collection:{collection_id}", data)
+            for actor, subject, data in reads:
+                self._audit(tx, "read", actor, subject, data)
 
     def _audit_submission(
         self,

@@ -29,6 +29,7 @@ from exchange.sharing.base import Clock
 from exchange.sharing.cursors import CursorSealer
 from exchange.sharing.exports import Exports
 from exchange.sharing.feedback import Feedback
+from exchange.sharing.group_commit import GroupCommit
 from exchange.sharing.importing import MedallionImports
 from exchange.sharing.keys import KeyAdmin, SignedRequest
 from exchange.sharing.reports import Reports
@@ -96,6 +97,7 @@ class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, A
         self._max_page = max_page_size
         self._verifier = TokenVerifier()
         self._sealer = CursorSealer(store.secret("cursor"))
+        self._read_log = GroupCommit(self._commit_reads)
 
     # Authentication ------------------------------------------------------------------------
     def authenticate(self, token: str, *, username: str | None = None) -> Account:

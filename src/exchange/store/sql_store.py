@@ -182,6 +182,8 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         if date_added is not None:
             self._advance_clock(date_added)
         audience_cache: dict[frozenset[int], int] = {}
+        whole = list(audience)
+        whole_key = frozenset(m.pk for m in whole)
         holders_of = self._holders(objects)
         # What this call has placed, by (id, version): merged into that version's holders only
         # when it comes again in the batch (rare), not for every object and member.
@@ -202,14 +204,17 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
                     AddOutcome(obj.stix_id, obj.version, False, refused, date_added=held_since)
                 )
                 continue
-            members = [m for m in audience if m.pk not in holders]
-            if submission_pk is not None and len(members) < len(audience):
-                self._insert_placements(pending, submission_pk)  # the object's row must exist
-                self._co_deliver(obj, audience, holders, submission_pk)
-            if not members:
-                outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
-                continue
-            member_key = frozenset(m.pk for m in members)
+            if holders or not whole:
+                members = [m for m in audience if m.pk not in holders]
+                if submission_pk is not None and len(members) < len(audience):
+                    self._insert_placements(pending, submission_pk)  # its row must exist
+                    self._co_deliver(obj, audience, holders, submission_pk)
+                if not members:
+                    outcomes.append(AddOutcome(obj.stix_id, obj.version, stored=False))
+                    continue
+                member_key = frozenset(m.pk for m in members)
+            else:  # a version new to every collection (the usual case): the whole audience
+                members, member_key = whole, whole_key
             audience_pk = audience_cache.get(member_key)
             if audience_pk is None:
                 audience_pk = audience_cache[member_key] = self._audience_pk(members)

@@ -41,8 +41,9 @@ class SqliteStore(SqlStore):
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             connection.execute("PRAGMA foreign_keys = ON")
-            # 16 MiB of page cache per connection: each worker thread has its own connection.
-            connection.execute("PRAGMA cache_size = -16384")
+            # 8 MiB of page cache per connection: each worker thread has its own connection (the
+            # operating system caches the file for all of them).
+            connection.execute("PRAGMA cache_size = -8192")
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
