@@ -1,7 +1,10 @@
 """The embedded store: SQLite in WAL mode, one file in the data directory.
 
-Readers run concurrently with the single writer (WAL); each thread has its own connection.
-Writes take the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half way
+Readers run concurrently with the single writer (WAL): each thread reads through a connection
+of its own, which closes when its thread ends (the server's worker threads come and go: a
+connection kept for every thread that ever ran would hold its page cache for ever), and every
+write of the process goes through one writer connection, in turn. Writes take the write lock up
+front (``BEGIN IMMEDIATE``) so a transaction never fails half way
 on a lock upgrade, and two processes sharing the file commit one after the other.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +24,16 @@ from exchange.store.sql_store import SqlStore, SqlTransaction
 __all__ = ["SqliteStore", "open_sqlite"]
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced (the base class cannot)."""
+
+
+# Page cache (KiB) of the one connection that writes, and of each thread's reading connection.
+# Readers' caches are small: under steady ingest every commit by the writer empties them anyway.
+_WRITER_CACHE_KIB = 65536
+_READER_CACHE_KIB = 4096
+
+
 class SqliteStore(SqlStore):
     """The store protocol on one SQLite database file."""
 
@@ -27,38 +41,49 @@ class SqliteStore(SqlStore):
         self._path = path
         self._synchronous = synchronous
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Open connections, to close them all in close(); each lives as long as its thread.
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
         # Writers of this process take turns here before BEGIN IMMEDIATE (see transaction()).
         self._write_lock = threading.RLock()
+        self._writer: _Connection | None = None
+
+    def _open(self, cache_kib: int) -> _Connection:
+        connection = sqlite3.connect(
+            self._path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30.0,
+            factory=_Connection,
+        )
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA cache_size = -{cache_kib}")
+        with self._lock:
+            self._connections.add(connection)
+        return connection
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection: the writer's while it is in a write transaction."""
+        writing: sqlite3.Connection | None = getattr(self._local, "writing", None)
+        if writing is not None:
+            return writing
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
-            connection.execute("PRAGMA foreign_keys = ON")
-            # 8 MiB of page cache per connection: each worker thread has its own connection (the
-            # operating system caches the file for all of them).
-            connection.execute("PRAGMA cache_size = -8192")
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
+            connection = self._local.connection = self._open(_READER_CACHE_KIB)
         return connection
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._connections:
+            for connection in list(self._connections):
                 connection.close()
             self._connections.clear()
+            self._writer = None
         self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        db = self._connection()
         # The threads of one process wait for each other on a lock, which hands over as soon as
         # it is released. Left to SQLite's busy handler, each waiter polls with sleeps of up to
         # 100 ms and no queue: with dozens of concurrent writers (every page read appends an
@@ -66,13 +91,28 @@ class SqliteStore(SqlStore):
         # "database is locked". The busy timeout still orders writers of other processes.
         # Re-entrant so that a nested transaction fails as SQLite says, not in a deadlock.
         with self._write_lock:
+            # Every write of this process goes through one connection, which the lock makes
+            # safe to share. In WAL mode a connection drops its page cache whenever another
+            # connection has written; the writer's own commits leave its cache warm, so the
+            # index pages that inserts walk stay in memory as the store grows.
+            if self._writer is None:
+                self._writer = self._open(_WRITER_CACHE_KIB)
+            db = self._writer
             db.execute("BEGIN IMMEDIATE")
+            self._local.writing = db
             try:
                 yield SqlTransaction(self, db)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+            finally:
+                self._local.writing = None
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # the shared writer must not stay inside a failed one
+                    db.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _read_snapshot(self) -> Iterator[sqlite3.Connection]:
