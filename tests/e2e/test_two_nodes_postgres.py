@@ -41,9 +41,7 @@ import requests
 
 from exchange.countries import country_collection_id
 from exchange.signing.client import SigningAuth
-from exchange.signing.keys import PrivateKey, generate_private_key, public_key_info
 from exchange.stix.timestamps import parse_timestamp
-from tests.support.onboarding import pass_through_terms
 from tests.support.postgres import fresh_schema
 from tests.support.server import (
     EXCHANGE,
@@ -53,6 +51,7 @@ from tests.support.server import (
     start_another_node,
     start_hub,
 )
+from tests.support.signers import Signer, onboard_signer
 
 pytestmark = pytest.mark.e2e
 
@@ -71,16 +70,6 @@ ENVELOPES_PER_PARTNER = 6
 MALWARE_PER_ENVELOPE = 3
 INDICATORS_PER_MALWARE = 2
 PAGE_LIMIT = 7
-
-
-@dataclass
-class Signer:
-    """A partner with its registered signing key."""
-
-    credential: Credential
-    private: PrivateKey
-    key_id: str
-    countries: tuple[str, ...]
 
 
 @dataclass
@@ -191,19 +180,6 @@ def _push(
     )
 
 
-def _onboard(hub: HubProcess, username: str, countries: tuple[str, ...]) -> Signer:
-    credential = hub.onboard_partner(
-        username, countries, pass_through_terms(countries, signatures_required=True)
-    )
-    private = generate_private_key()
-    info = public_key_info(private.public_key())
-    registered = hub._admin_call(
-        "POST", f"/admin/partners/{username}/keys", "admin", {"public_key": info.pem()}
-    )
-    assert registered["key_id"] == info.key_id
-    return Signer(credential, private, info.key_id, countries)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with fresh_schema() as database_url:
@@ -215,7 +191,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             nodes = (first, second)
             # Onboarding alternates nodes too: what one node's admin API writes, the other uses.
             signers = {
-                name: _onboard(nodes[i % 2], name, countries)
+                name: onboard_signer(nodes[i % 2], name, countries)
                 for i, (name, countries) in enumerate(ROUTES.items())
             }
             jobs = [

@@ -23,9 +23,8 @@ import requests
 import urllib3
 
 from exchange.signing.client import SigningAuth
-from exchange.signing.keys import PrivateKey, generate_private_key, public_key_info
-from tests.support.onboarding import pass_through_terms
 from tests.support.server import Credential, HubProcess
+from tests.support.signers import Signer, onboard_signer
 
 __all__ = [
     "TAXII_21",
@@ -52,31 +51,6 @@ _CREATED = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class Signer:
-    """A partner with its registered Ed25519 signing key."""
-
-    credential: Credential
-    private: PrivateKey
-    key_id: str
-    countries: tuple[str, ...]
-
-
-def onboard_signer(hub: HubProcess, username: str, countries: tuple[str, ...]) -> Signer:
-    """A vetted, active partner whose agreement (to ``countries``) requires signatures, with a
-    freshly generated key registered through the admin API."""
-    credential = hub.onboard_partner(
-        username, countries, pass_through_terms(countries, signatures_required=True)
-    )
-    private = generate_private_key()
-    info = public_key_info(private.public_key())
-    registered = hub._admin_call(
-        "POST", f"/admin/partners/{username}/keys", "admin", {"public_key": info.pem()}
-    )
-    assert registered["key_id"] == info.key_id
-    return Signer(credential, private, info.key_id, countries)
 
 
 @dataclass(frozen=True)

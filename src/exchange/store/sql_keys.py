@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from exchange.errors import Conflict, NotFound
+from exchange.store.codec import decode_body, encode_body
 from exchange.store.key_models import Evidence, PartnerKey
 from exchange.store.sql import INTEGRITY_ERRORS, Db
 
@@ -22,6 +23,16 @@ _EVIDENCE_COLUMNS = (
     "submission_pk, key_id, label, signature, signature_base, covered, created, nonce, "
     "content_type, body"
 )
+# Evidence stored before it went through the body codec is a bare zlib stream, whose first byte
+# (CMF, 0x78 for the 32 KiB window zlib.compress uses) is not a codec tag.
+_BARE_ZLIB = 0x78
+
+
+def _evidence_body(stored: bytes) -> bytes:
+    """The signed bytes back from their stored form."""
+    if stored[:1] == bytes((_BARE_ZLIB,)):
+        return zlib.decompress(stored)
+    return decode_body(stored)
 
 
 def _partner_key(row: Any) -> PartnerKey:
@@ -50,7 +61,7 @@ def _evidence(row: Any) -> Evidence:
         created=int(row[6]),
         nonce=str(row[7]),
         content_type=str(row[8]),
-        body=zlib.decompress(bytes(row[9])),
+        body=_evidence_body(bytes(row[9])),
     )
 
 
@@ -118,7 +129,7 @@ class KeyWrites:
                 evidence.created,
                 evidence.nonce,
                 evidence.content_type,
-                zlib.compress(evidence.body),
+                encode_body(evidence.body),
             ),
         )
 

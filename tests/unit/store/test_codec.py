@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exchange.store.codec import STIX_DICTIONARY, decode_body, encode_body
+from exchange.store.sql_keys import _evidence_body
 from tests.support.paths import STIX_DATA
 
 ATTACK = STIX_DATA / "attack" / "enterprise-attack-18.1.json.gz"
@@ -58,3 +59,10 @@ def test_real_stix_objects_are_smaller_than_with_plain_zlib() -> None:
     with_dictionary = sum(map(len, stored))
     plain = sum(1 + min(len(body), len(zlib.compress(body, 6))) for body in bodies)
     assert with_dictionary < 0.85 * plain
+
+
+def test_evidence_of_both_forms_decodes() -> None:
+    signed = json.dumps({"objects": [{"type": "indicator", "name": "n" * 500}]}).encode()
+    assert _evidence_body(zlib.compress(signed)) == signed  # stored before the codec
+    assert _evidence_body(encode_body(signed)) == signed
+    assert _evidence_body(encode_body(b"{}")) == b"{}"

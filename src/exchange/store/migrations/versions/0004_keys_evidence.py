@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("created", sa.BigInteger(), nullable=False),  # the signature's `created`, µs
         sa.Column("nonce", sa.Text(), nullable=False),
         sa.Column("content_type", sa.Text(), nullable=False),
-        sa.Column("body", sa.LargeBinary(), nullable=False),  # zlib-compressed signed bytes
+        sa.Column("body", sa.LargeBinary(), nullable=False),  # compressed signed bytes
     )
     # The hub's own keys: response signatures and audit tree heads.
     op.create_table(
