@@ -4,7 +4,7 @@ One command runs every system in turn, as its users run it, on a free 127.0.0.1 
 prints a table with the ratios hub/peer; it also writes the figures as JSON and a PNG plot
 (throughput and page latency against the store's size, one line per system):
 
-    .venv/bin/python benchmarks/compare.py                    # hub 1,000,000 objects: hours
+    .venv/bin/python benchmarks/compare.py                    # hub 1,000,000 objects: about an hour
     .venv/bin/python benchmarks/compare.py --objects 50000 --max-seconds 1200
     .venv/bin/python benchmarks/compare.py --tiny             # CI: every system, ~1 minute
     .venv/bin/python benchmarks/compare.py --database-url postgresql://127.0.0.1:5432/test
