@@ -83,6 +83,7 @@ from pages import (
     pg_settings_line,
     redacted,
     rss_kib,
+    stop_process,
     store_files,
 )
 from workload import WORKLOADS, ReplayPool, replay_pool, stream
@@ -491,16 +492,7 @@ class PeerSystem(System):
         raise BenchError(f"{self.name} did not answer within {START_TIMEOUT:g} s")
 
     def stop(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        code = self.process.returncode
+        code = stop_process(self.process)
         self.process = None
         return code
 

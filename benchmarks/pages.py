@@ -303,6 +303,20 @@ class PgSchema:
 
 
 # The server --------------------------------------------------------------------------------
+def stop_process(process: subprocess.Popen[bytes] | None) -> int | None:
+    """Terminate a server (killed if it has not gone in 15 s); its exit status."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+    return process.returncode
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -387,16 +401,7 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        code = self.process.returncode
+        code = stop_process(self.process)
         self.process = None
         return code
 
