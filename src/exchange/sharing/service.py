@@ -100,6 +100,11 @@ class Hub(Feedback, Submissions, Reports, KeyAdmin, MedallionImports, Exports, A
         self._read_log = GroupCommit(self._commit_reads)
 
     # Authentication ------------------------------------------------------------------------
+    def account_by_credential(self, credential_id: str) -> Account | None:
+        """The account a credential id names (active or not), or None: what the throttle
+        needs to tell a wrong secret from an unknown id after ``authenticate`` refused."""
+        return self._store.account_by_credential(credential_id)
+
     def authenticate(self, token: str, *, username: str | None = None) -> Account:
         """The active account a token (and, for HTTP Basic, user name) belongs to."""
         refused = AuthenticationFailed("the credentials are not valid")

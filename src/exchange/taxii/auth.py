@@ -90,7 +90,7 @@ def _account_by_credential(hub: Hub, credential_id: str) -> Account | None:
     # The hub's authenticate() says only "refused"; telling a wrong secret (which cost a
     # scrypt) from an unknown id, a disabled account or a wrong user name takes one more read,
     # made only after a refusal.
-    return hub._store.account_by_credential(credential_id)
+    return hub.account_by_credential(credential_id)
 
 
 def _count_failure(
