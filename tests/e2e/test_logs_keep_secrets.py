@@ -290,14 +290,7 @@ def _go_through_everything(run: Run) -> None:
     made = json.loads(run.cli("init", "--demo", "--json"))
     init_labels: set[str] = set()
     for entry in [made["admin"], *made["demo"]]:
-        credential = Credential(
-            username=entry["username"],
-            token=entry["token"],
-            id=entry["id"],
-            role=entry["role"],
-            country=entry["country"],
-            inbox=entry["inbox"],
-        )
+        credential = Credential.from_init(entry)
         hub.accounts[credential.username] = run.remember(credential.username, credential)
         init_labels |= set(token_secrets(credential.username, credential))
     run.showed(init_labels)

@@ -69,6 +69,18 @@ class Credential:
     def auth(self) -> tuple[str, str]:
         return (self.username, self.token)
 
+    @classmethod
+    def from_init(cls, entry: dict[str, Any]) -> Credential:
+        """An account as `exchange init --json` lists it (the admin, each demo account)."""
+        return cls(
+            username=entry["username"],
+            token=entry["token"],
+            id=entry["id"],
+            role=entry["role"],
+            country=entry["country"],
+            inbox=entry["inbox"],
+        )
+
 
 @dataclass(frozen=True)
 class ClientTLS:
@@ -226,14 +238,7 @@ def start_hub(
     )
     made = json.loads(run_cli(data_dir, "init", "--demo", "--json", extra_env=hub.extra_env))
     for entry in [made["admin"], *made["demo"]]:
-        hub.accounts[entry["username"]] = Credential(
-            username=entry["username"],
-            token=entry["token"],
-            id=entry["id"],
-            role=entry["role"],
-            country=entry["country"],
-            inbox=entry["inbox"],
-        )
+        hub.accounts[entry["username"]] = Credential.from_init(entry)
     hub.start()
     return hub
 
