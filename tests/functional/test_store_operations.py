@@ -51,7 +51,7 @@ def test_db_status_reports_backend_schema_and_rows(small_hub: tuple[Hub, Path]) 
     report = json.loads(result.output)
     on_postgres = bool(os.environ.get("EXCHANGE_DATABASE_URL"))
     assert report["backend"] == ("postgresql" if on_postgres else "sqlite")
-    assert report["schema"] == "0008"
+    assert report["schema"] == "0009"
     assert report["rows"]["collections"] == len(hub.countries)
     assert report["rows"]["objects"] == 0
     assert report["rows"]["audit_events"] == hub._store.audit_size()
@@ -86,4 +86,4 @@ def test_db_purge_and_upgrade_are_safe_to_run_any_time(small_hub: tuple[Hub, Pat
     assert purged.output.strip() == "0 placements purged"
     upgraded = _db(data_dir, "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert "0008 -> 0008" in upgraded.output
+    assert "0009 -> 0009" in upgraded.output

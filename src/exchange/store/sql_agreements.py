@@ -48,6 +48,7 @@ class AgreementWrites:
     """Writes of the agreements part, inside a store transaction."""
 
     _db: Db
+    _object_rows: dict[bytes, int]
 
     # Provided by the transaction class this is mixed into.
     def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
@@ -76,7 +77,10 @@ class AgreementWrites:
         submission_pk: int,
     ) -> None:
         """Note that this submission delivers ``obj`` to members that already hold it."""
-        row = self._db.execute("SELECT pk FROM objects WHERE digest = ?", (obj.digest,)).fetchone()
+        row = self._db.execute(
+            "SELECT pk FROM objects WHERE stix_id = ? AND version = ? AND digest = ?",
+            (obj.stix_id, obj.version, obj.digest),
+        ).fetchone()
         if row is None:
             return
         self._db.executemany(
@@ -226,6 +230,7 @@ class AgreementWrites:
 
     def _collect_orphans(self, object_pks: Sequence[int]) -> None:
         """Delete the objects no placement and no held redistribution refers to any more."""
+        self._object_rows.clear()
         self._db.executemany(
             "DELETE FROM objects WHERE pk = ? "
             "AND NOT EXISTS (SELECT 1 FROM placements WHERE object_pk = objects.pk) "

@@ -64,6 +64,10 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
     def __init__(self, store: SqlStore, connection: Db) -> None:
         self._store = store
         self._db = connection
+        # The object rows (pk by digest) this transaction has looked up or inserted: a
+        # submission places its objects twice (the inbox, then the countries), and the second
+        # time needs no look-up. Forgotten when objects are deleted (_collect_orphans).
+        self._object_rows: dict[bytes, int] = {}
 
     def _audience_pk(self, members: Sequence[Collection]) -> int:
         key = ",".join(str(pk) for pk in sorted({m.pk for m in members}))
@@ -107,14 +111,15 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
 
     def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
         """The row of each object (by digest): found by its id, or inserted."""
-        pks: dict[bytes, int] = {}
-        for start in range(0, len(objects), _BATCH):
-            ids = {obj.stix_id for obj in objects[start : start + _BATCH]}
+        pks = self._object_rows
+        unknown = [obj for obj in objects if obj.digest not in pks]
+        for start in range(0, len(unknown), _BATCH):
+            ids = {obj.stix_id for obj in unknown[start : start + _BATCH]}
             rows = self._db.execute(
                 f"SELECT digest, pk FROM objects WHERE stix_id {IN_LIST}", (json_list(ids),)
             ).fetchall()
             pks.update((bytes(digest), int(pk)) for digest, pk in rows)
-        missing = list({obj.digest: obj for obj in objects if obj.digest not in pks}.values())
+        missing = list({obj.digest: obj for obj in unknown if obj.digest not in pks}.values())
         for start in range(0, len(missing), _INSERT_ROWS):
             chunk = missing[start : start + _INSERT_ROWS]
             rows = self._db.execute(
@@ -204,7 +209,9 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
                     AddOutcome(obj.stix_id, obj.version, False, refused, date_added=held_since)
                 )
                 continue
-            if holders or not whole:
+            # Holders outside the audience (the inbox that took it earlier in this commit) do
+            # not narrow it: only those inside are looked for member by member.
+            if not whole or any(pk in whole_key for pk in holders):
                 members = [m for m in audience if m.pk not in holders]
                 if submission_pk is not None and len(members) < len(audience):
                     self._insert_placements(pending, submission_pk)  # its row must exist
