@@ -10,6 +10,8 @@ on a lock upgrade, and two processes sharing the file commit one after the other
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import weakref
@@ -47,6 +49,10 @@ class SqliteStore(SqlStore):
         # Writers of this process take turns here before BEGIN IMMEDIATE (see transaction()).
         self._write_lock = threading.RLock()
         self._writer: _Connection | None = None
+        # Writers of other processes on the same file (`exchange serve --workers`) take turns
+        # on a lock on a file beside it: see _process_turn().
+        self._turn_file: int | None = None
+        self._turn_depth = 0
 
     def _open(self, cache_kib: int) -> _Connection:
         connection = sqlite3.connect(
@@ -80,7 +86,33 @@ class SqliteStore(SqlStore):
                 connection.close()
             self._connections.clear()
             self._writer = None
+            if self._turn_file is not None:
+                os.close(self._turn_file)
+                self._turn_file = None
         self._local = threading.local()
+
+    @contextmanager
+    def _process_turn(self) -> Iterator[None]:
+        """This process's turn to write, among the processes that share the file.
+
+        A blocking ``flock``: the kernel wakes the next waiter as soon as the lock is released,
+        where SQLite's busy handler would have each waiting process poll with sleeps of up to
+        100 ms (two server processes then wait more than they work). Taken while holding
+        ``_write_lock``, so only one thread of a process waits here; re-entered, it does nothing.
+        """
+        if self._turn_depth:
+            yield
+            return
+        if self._turn_file is None:
+            path = self._path.with_name(self._path.name + "-writer")
+            self._turn_file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._turn_file, fcntl.LOCK_EX)
+        self._turn_depth += 1
+        try:
+            yield
+        finally:
+            self._turn_depth -= 1
+            fcntl.flock(self._turn_file, fcntl.LOCK_UN)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -90,7 +122,7 @@ class SqliteStore(SqlStore):
         # audit event) one unlucky thread can wait past the busy timeout and fail with
         # "database is locked". The busy timeout still orders writers of other processes.
         # Re-entrant so that a nested transaction fails as SQLite says, not in a deadlock.
-        with self._write_lock:
+        with self._write_lock, self._process_turn():
             # Every write of this process goes through one connection, which the lock makes
             # safe to share. In WAL mode a connection drops its page cache whenever another
             # connection has written; the writer's own commits leave its cache warm, so the
