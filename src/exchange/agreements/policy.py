@@ -141,7 +141,9 @@ class AllOf:
                 return result
             if (
                 not isinstance(result, Item)
-                or not result.audience <= item.audience
+                # Most clauses hand the audience on as it is: the subset test (one look-up per
+                # member country, for every clause and object) only for one they narrowed.
+                or (result.audience is not item.audience and not result.audience <= item.audience)
                 or result.obj.get("id") != item.obj.get("id")
                 or result.obj.get("type") != item.obj.get("type")
             ):

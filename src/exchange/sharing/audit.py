@@ -165,11 +165,15 @@ class AuditLog(HubBase):
         version, outcome code, the countries it goes to) in one leaf. The distinct sets of
         countries are listed once, under ``audiences``; a routed decision names its set by
         index (``audience``), so the event grows with the objects, not objects x countries."""
-        countries: dict[int, set[str]] = {}
+        # Each object's countries: usually one audience, so the audience itself, and each
+        # distinct set sorted once (not once per object: there may be 196 countries).
+        countries: dict[int, frozenset[str]] = {}
         for audience, routed in routes.items():
             for index, _ in routed:
                 if index >= 0:
-                    countries.setdefault(index, set()).update(audience)
+                    held = countries.get(index)
+                    countries[index] = audience if held is None else held | audience
+        listed: dict[frozenset[str], tuple[str, ...]] = {}
         audiences: dict[tuple[str, ...], int] = {}
         decisions: list[dict[str, Any]] = []
         for entry in entries:
@@ -193,7 +197,9 @@ class AuditLog(HubBase):
                 "held": embargoed and entry in countries,
             }
             if entry in countries:
-                members = tuple(sorted(countries[entry]))
+                members = listed.get(countries[entry])
+                if members is None:
+                    members = listed[countries[entry]] = tuple(sorted(countries[entry]))
                 decision["audience"] = audiences.setdefault(members, len(audiences))
             decisions.append(decision)
         accepted = sum(not isinstance(entry, StatusLine) for entry in entries)
