@@ -154,6 +154,16 @@ class Settings(BaseSettings):
             "at once; beyond it new requests get 503."
         ),
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "`exchange serve`: server processes sharing the listening port, one per CPU core "
+            "at most. Each has its own memory (roughly 150-300 MiB), store connections and "
+            "authentication throttle; SQLite and PostgreSQL stores both take several."
+        ),
+    )
 
     signature_max_skew_seconds: int = Field(
         default=300,

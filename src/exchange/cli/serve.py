@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ssl
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
-from exchange.app import create_app
+from exchange.app import build_hub, create_app
 from exchange.cli.common import fail_cleanly, settings_from
 from exchange.cli.memory import limit_malloc_arenas
+from exchange.cli.workers import APP_FACTORY, hand_over, handed_over
 from exchange.settings import Settings
-from exchange.taxii.connections import ConnectionLimits, guarded_protocol
+from exchange.taxii.connections import ConnectionLimits, GuardedConfig
 
 __all__ = ["log_config", "serve", "tls_context"]
 
@@ -102,6 +108,74 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
+def _worker_tls_context(
+    _config: uvicorn.Config, _default: Callable[[], ssl.SSLContext]
+) -> ssl.SSLContext:
+    """uvicorn's ``ssl_context_factory`` in a worker process: the context is rebuilt there from
+    the settings handed over, since an SSLContext cannot be pickled."""
+    context = tls_context(handed_over())
+    if context is None:
+        raise RuntimeError("a worker was asked for TLS but its settings name no certificate")
+    return context
+
+
+def _config(
+    settings: Settings,
+    app: Callable[..., Any] | str,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    ssl_context_factory: Callable[[uvicorn.Config, Callable[[], ssl.SSLContext]], ssl.SSLContext]
+    | None,
+) -> GuardedConfig:
+    """The uvicorn configuration of one server process (with workers, of each of them)."""
+    return GuardedConfig(
+        app,
+        factory=isinstance(app, str),
+        workers=settings.workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        log_config=log_config(log_level),
+        ssl_context_factory=ssl_context_factory,
+        # Slow and idle clients: see exchange.taxii.connections.
+        connection_limits=ConnectionLimits(
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_header_bytes=settings.max_header_bytes,
+        ),
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
+    )
+
+
+def _serve_one(config: GuardedConfig) -> None:
+    """Serve in this process (what ``uvicorn.run`` does with one worker)."""
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it handled
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def _serve_supervised(config: GuardedConfig, scheme: str) -> None:
+    """Serve from ``config.workers`` processes on one listening socket, under uvicorn's
+    supervisor: it restarts a worker that dies, and stops them all on SIGTERM or SIGINT."""
+    listening = config.bind_socket()
+    port = listening.getsockname()[1]
+    click.echo(
+        f"exchange: TAXII discovery at {scheme}://{config.host}:{port}/taxii2/ "
+        f"({config.workers} server processes)",
+        err=True,
+    )
+    supervisor = Multiprocess(config, sockets=[listening])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        sys.exit(STARTUP_FAILURE)  # uvicorn logged which worker, and why
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -148,6 +222,17 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
         "default none]. A certificate admits the connection; the token still names the account."
     ),
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=(
+        "Server processes sharing the port [env EXCHANGE_WORKERS; default 1]: up to one per "
+        "CPU core, for more ingest on a machine with several. Each process has its own memory "
+        "(roughly 150-300 MiB), store connections and authentication throttle. Works on "
+        "SQLite and PostgreSQL alike."
+    ),
+)
 @click.pass_context
 @fail_cleanly
 def serve(
@@ -159,6 +244,7 @@ def serve(
     tls_key: Path | None,
     tls_client_ca: Path | None,
     tls_client_cert: str | None,
+    workers: int | None,
 ) -> None:
     """Serve TAXII 2.1 (discovery at /taxii2/) and the admin API (/admin, docs at /admin/docs).
 
@@ -169,30 +255,40 @@ def serve(
         "tls_key_file": tls_key,
         "tls_client_ca_file": tls_client_ca,
         "tls_client_cert": tls_client_cert,
+        "workers": workers,
     }
     settings = settings_from(ctx)
     settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
     tls = tls_context(settings)
     limit_malloc_arenas()
-    app = create_app(settings)
     scheme = "https" if tls is not None else "http"
-    click.echo(f"exchange: TAXII discovery at {scheme}://{host}:{port}/taxii2/", err=True)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        log_config=log_config(log_level),
-        ssl_context_factory=None if tls is None else (lambda _config, _default: tls),
-        # Slow and idle clients: see exchange.taxii.connections.
-        http=guarded_protocol(
-            ConnectionLimits(
-                header_timeout=settings.header_timeout_seconds,
-                body_timeout=settings.body_timeout_seconds,
-                max_header_bytes=settings.max_header_bytes,
+    if settings.workers == 1:
+        app = create_app(settings)
+        click.echo(f"exchange: TAXII discovery at {scheme}://{host}:{port}/taxii2/", err=True)
+        tls_factory = None if tls is None else (lambda _config, _default: tls)
+        _serve_one(
+            _config(
+                settings,
+                app,
+                host=host,
+                port=port,
+                log_level=log_level,
+                ssl_context_factory=tls_factory,
             )
+        )
+        return
+    # Each worker builds its own application and store connections; the store is opened once
+    # here first, so that a missing or outdated one is one clear error, not one per worker.
+    build_hub(settings).close()
+    hand_over(settings)
+    _serve_supervised(
+        _config(
+            settings,
+            APP_FACTORY,
+            host=host,
+            port=port,
+            log_level=log_level,
+            ssl_context_factory=None if tls is None else _worker_tls_context,
         ),
-        timeout_keep_alive=settings.keep_alive_seconds,
-        limit_concurrency=settings.max_connections,
+        scheme,
     )

@@ -14,11 +14,16 @@ When a bound is passed the client gets a TAXII error message (408, RFC 9110 sect
 nothing when it had sent nothing at all) and the connection is closed. Each connection waits on
 the event loop, so slow clients never hold a worker; what they could hold is a connection slot
 (``limit_concurrency``), and the timers give it back.
+
+The bounds travel in the server's :class:`GuardedConfig`, which selects the protocol too: with
+several server processes uvicorn pickles the Config for each of them, so the bounds must be
+data on it rather than a class made at run time.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -28,7 +33,7 @@ from uvicorn.server import ServerState
 
 from exchange.taxii.media import TAXII_21
 
-__all__ = ["ConnectionLimits", "GuardedHttpProtocol", "guarded_protocol"]
+__all__ = ["ConnectionLimits", "GuardedConfig", "GuardedHttpProtocol"]
 
 _REASONS: Final = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
@@ -55,8 +60,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a header deadline, a body deadline and a header size
     bound (see the module docstring)."""
 
-    limits: ConnectionLimits
-
     def __init__(
         self,
         config: Config,
@@ -64,6 +67,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        if not isinstance(config, GuardedConfig):
+            raise TypeError("GuardedHttpProtocol needs a GuardedConfig, which carries its limits")
+        self.limits = config.connection_limits
         super().__init__(config, server_state, app_state, _loop)
         self._deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = True
@@ -154,6 +160,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._arm(self.limits.header_timeout)
 
 
-def guarded_protocol(limits: ConnectionLimits) -> type[GuardedHttpProtocol]:
-    """A protocol class for ``uvicorn.run(http=...)`` that applies ``limits``."""
-    return type("GuardedHttp", (GuardedHttpProtocol,), {"limits": limits})
+class GuardedConfig(Config):
+    """uvicorn's Config for a server whose connections :class:`GuardedHttpProtocol` bounds.
+
+    It selects that protocol and carries its ``connection_limits``; every attribute pickles, as
+    uvicorn needs when it hands the Config to worker processes.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Any] | str,
+        *,
+        connection_limits: ConnectionLimits,
+        **options: Any,
+    ) -> None:
+        super().__init__(app, http=GuardedHttpProtocol, **options)
+        self.connection_limits = connection_limits
