@@ -278,6 +278,7 @@ class HubSystem(System):
         *,
         database_url: str | None,
         keep: bool,
+        workers: int = 1,
     ) -> None:
         super().__init__(temp, size, partners, analysts)
         self.pg = PgSchema(database_url) if database_url else None
@@ -285,7 +286,9 @@ class HubSystem(System):
         self.label = f"hub ({'SQLite' if self.pg is None else 'PostgreSQL'})"
         self.keep = keep
         self.data_dir = temp / "data"
-        self.server = Server(data_dir=self.data_dir, log_path=self.log_path, log_level="warning")
+        self.server = Server(
+            data_dir=self.data_dir, log_path=self.log_path, log_level="warning", workers=workers
+        )
         self.admin_auth: tuple[str, str] = ("", "")
         self.reviewer_auth: tuple[str, str] = ("", "")
         self.analyze_each_checkpoint = False
@@ -364,6 +367,12 @@ class HubSystem(System):
             self.readers.append(Client(name, url, basic(name, made["token"])))
         countries = len(self._admin("GET", "/admin/countries"))
         self.info["member_countries"] = countries
+        self.info["server_processes"] = self.server.workers
+        self.notes.append(
+            f"exchange serve --workers {self.server.workers}: {self.server.workers} server "
+            f"process{'es' if self.server.workers > 1 else ''}; RSS is the sum over them and "
+            "their supervisor"
+        )
         self.notes.append(
             f"{self.partner_count} partners vetted by two admins, each under an agreement for all "
             f"{countries} member countries, pushing envelopes signed with Ed25519 (RFC 9421); "
@@ -1425,6 +1434,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"comma-separated subset of {','.join(SYSTEMS)} (default: all that apply)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="the hub's server processes (exchange serve --workers; its RSS is their sum)",
+    )
     parser.add_argument("--json-out", type=Path, default=None, help="where the JSON goes")
     parser.add_argument(
         "--tiny",
@@ -1465,7 +1480,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.database_url and not args.database_url.startswith(PG_SCHEMES):
         parser.error(f"--database-url must start with one of {', '.join(PG_SCHEMES)}")
     args.systems = [s for s in SYSTEMS if s in chosen]
-    for name in ("objects", "partners", "analysts", "envelope", "samples"):
+    for name in ("objects", "partners", "analysts", "envelope", "samples", "workers"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.envelope > 10_000:
@@ -1569,6 +1584,7 @@ def main(argv: list[str] | None = None) -> int:
                     countries,
                     database_url=args.database_url if name == "hub-postgres" else None,
                     keep=args.keep_data,
+                    workers=args.workers,
                 )
             elif name == "medallion":
                 system = MedallionSystem(temp, sizes[name], args.partners, countries)

@@ -138,16 +138,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children.extend(int(child) for child in task.read_text().split())
+        except OSError:
+            continue
+    return children
+
+
 def rss_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process in KiB, from /proc/<pid>/status."""
+    """VmRSS and VmHWM (peak) in KiB, from /proc/<pid>/status, summed over the process and its
+    descendants (`exchange serve --workers N`: the supervisor and its N server processes)."""
     found: dict[str, int] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in {"VmRSS", "VmHWM"}:
-                found[key] = int(value.split()[0])
-    except OSError:
-        pass
+    pending = [pid] if pid else []
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in {"VmRSS", "VmHWM"}:
+                    found[key] = found.get(key, 0) + int(value.split()[0])
+        except OSError:
+            continue
+        pending.extend(_children(current))
     return found
 
 
@@ -323,6 +338,7 @@ class Server:
     log_path: Path
     log_level: str
     database_url: str | None = None  # None: SQLite in data_dir
+    workers: int = 1  # exchange serve --workers
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -374,6 +390,8 @@ class Server:
                     str(self.port),
                     "--log-level",
                     self.log_level,
+                    "--workers",
+                    str(self.workers),
                 ],
                 env=self.env(),
                 cwd=self.data_dir.parent,
