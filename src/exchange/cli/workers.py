@@ -2,10 +2,10 @@
 
 uvicorn's supervisor starts the workers with multiprocessing's *spawn*: each is a fresh
 interpreter that receives the uvicorn Config pickled and imports the application by name
-(:data:`APP_FACTORY`). The settings the command resolved (environment, top-level options and
-serve's own options) reach the workers in a private environment variable, as JSON of every
-field but the secrets: secret settings are read from the environment only, and the workers
-inherit the environment as it is.
+(``exchange.cli.server_config.APP_FACTORY``). The settings the command resolved (environment,
+top-level options and serve's own options) reach the workers in a private environment variable,
+as JSON of every field but the secrets: secret settings are read from the environment only,
+and the workers inherit the environment as it is.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from exchange.cli.memory import limit_malloc_arenas
 from exchange.errors import ExchangeError
 from exchange.settings import Settings
 
-__all__ = ["APP_FACTORY", "SETTINGS_VARIABLE", "create_worker_app", "hand_over", "handed_over"]
+__all__ = ["SETTINGS_VARIABLE", "create_worker_app", "hand_over", "handed_over"]
 
-APP_FACTORY: Final = "exchange.cli.workers:create_worker_app"
 SETTINGS_VARIABLE: Final = "_EXCHANGE_WORKER_SETTINGS"
 
 log = logging.getLogger("exchange")
