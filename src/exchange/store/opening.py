@@ -19,7 +19,7 @@ def open_store(settings: Settings, *, create: bool) -> SqlStore:
             pool_size=settings.database_pool_size,
             replica_url=settings.database_replica_url,
         )
-    return open_sqlite(settings.data_dir, create=create)
+    return open_sqlite(settings.data_dir, create=create, processes=settings.workers)
 
 
 def store_location(settings: Settings) -> str:

@@ -32,16 +32,22 @@ class _Connection(sqlite3.Connection):
 
 # Page cache (KiB) of the one connection that writes, and of each thread's reading connection.
 # Readers' caches are small: under steady ingest every commit by the writer empties them anyway.
-_WRITER_CACHE_KIB = 65536
+# So does the writer's, when other processes write to the file too (`exchange serve --workers`):
+# a large cache then only costs memory, in every process.
+WRITER_CACHE_KIB = 65536
+SHARED_WRITER_CACHE_KIB = 16384
 _READER_CACHE_KIB = 4096
 
 
 class SqliteStore(SqlStore):
     """The store protocol on one SQLite database file."""
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: Path, *, synchronous: str = "FULL", writer_cache_kib: int = WRITER_CACHE_KIB
+    ) -> None:
         self._path = path
         self._synchronous = synchronous
+        self._writer_cache_kib = writer_cache_kib
         self._local = threading.local()
         # Open connections, to close them all in close(); each lives as long as its thread.
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
@@ -128,7 +134,7 @@ class SqliteStore(SqlStore):
             # connection has written; the writer's own commits leave its cache warm, so the
             # index pages that inserts walk stay in memory as the store grows.
             if self._writer is None:
-                self._writer = self._open(_WRITER_CACHE_KIB)
+                self._writer = self._open(self._writer_cache_kib)
             db = self._writer
             db.execute("BEGIN IMMEDIATE")
             self._local.writing = db
@@ -171,10 +177,11 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'exchange.db'}"
 
 
-def open_sqlite(data_dir: Path, *, create: bool) -> SqliteStore:
+def open_sqlite(data_dir: Path, *, create: bool, processes: int = 1) -> SqliteStore:
     """Open the store in ``data_dir``; with ``create``, make it and bring its schema up to date.
 
     Without ``create`` a missing or outdated database is an error that says what to run.
+    ``processes``: how many server processes write to it (the writer's cache is sized for it).
     """
     path = data_dir / "exchange.db"
     url = sqlite_url(data_dir)
@@ -185,4 +192,5 @@ def open_sqlite(data_dir: Path, *, create: bool) -> SqliteStore:
         raise StoreError(f"no store at {path}: run `exchange init` first")
     else:
         schema.require_head(url, str(path))
-    return SqliteStore(path)
+    cache = WRITER_CACHE_KIB if processes == 1 else SHARED_WRITER_CACHE_KIB
+    return SqliteStore(path, writer_cache_kib=cache)
