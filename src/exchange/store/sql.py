@@ -9,11 +9,11 @@ its driver (see ``exchange.store.postgres``).
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import orjson
-import psycopg
 
 from exchange.stix.objects import SINGLE_VERSION
 from exchange.store.models import Account, Collection, CollectionKind, Role, VersionSelector
@@ -21,7 +21,6 @@ from exchange.store.models import Account, Collection, CollectionKind, Role, Ver
 __all__ = [
     "ACCOUNT_COLUMNS",
     "COLLECTION_COLUMNS",
-    "INTEGRITY_ERRORS",
     "IN_LIST",
     "MERGE_AUDIENCES",
     "PARTNER_SUBMISSIONS",
@@ -30,6 +29,7 @@ __all__ = [
     "SqlList",
     "account_from_row",
     "collection_from_row",
+    "integrity_errors",
     "json_list",
     "json_text",
     "version_clause",
@@ -57,8 +57,14 @@ class Db(Protocol):
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> object: ...
 
 
-# A unique or foreign key was violated, whichever backend said so.
-INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """What says a unique or foreign key was violated, whichever backend said so (psycopg's
+    once it is loaded: a server on SQLite never loads it)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
 
 ACCOUNT_COLUMNS = (
     "id, username, role, display_name, country, credential_id, token_hash, active, created"

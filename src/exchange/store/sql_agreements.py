@@ -24,10 +24,10 @@ from exchange.store.models import (
 from exchange.store.sql import (
     COLLECTION_COLUMNS,
     IN_LIST,
-    INTEGRITY_ERRORS,
     PARTNER_SUBMISSIONS,
     Db,
     collection_from_row,
+    integrity_errors,
     json_list,
     json_text,
 )
@@ -363,7 +363,7 @@ class AgreementWrites:
                     agreement.created_at,
                 ),
             )
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             raise Conflict(
                 f"agreement {agreement.agreement_id} already has a version {agreement.version}"
             ) from None

@@ -7,7 +7,7 @@ from typing import Any
 
 from exchange.errors import Conflict
 from exchange.store.models import HubKey
-from exchange.store.sql import INTEGRITY_ERRORS, Db
+from exchange.store.sql import Db, integrity_errors
 
 __all__ = ["HubKeyStore"]
 
@@ -64,5 +64,5 @@ class HubKeyStore:
                         key.retired_at,
                     ),
                 )
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             raise Conflict(f"a hub key {key.key_id} exists") from None

@@ -11,7 +11,7 @@ import orjson
 from exchange.errors import Conflict, NotFound
 from exchange.store.codec import decode_body, encode_body
 from exchange.store.key_models import Evidence, PartnerKey
-from exchange.store.sql import INTEGRITY_ERRORS, Db
+from exchange.store.sql import Db, integrity_errors
 
 __all__ = ["KeyReads", "KeyWrites"]
 
@@ -87,7 +87,7 @@ class KeyWrites:
                     key.created_at,
                 ),
             )
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             raise Conflict(f"a key with the id {key.key_id!r} is already registered") from None
 
     def end_partner_key(self, key_id: str, valid_until: int) -> None:

@@ -33,11 +33,11 @@ from exchange.store.sql import (
     ACCOUNT_COLUMNS,
     COLLECTION_COLUMNS,
     IN_LIST,
-    INTEGRITY_ERRORS,
     MERGE_AUDIENCES,
     Db,
     account_from_row,
     collection_from_row,
+    integrity_errors,
     json_list,
     version_clause,
 )
@@ -342,7 +342,7 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, FeedbackReads)
                         account.created,
                     ),
                 )
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             raise Conflict(f"the user name {account.username!r} is taken") from None
 
     def _one_account(self, column: str, value: str) -> Account | None:
@@ -406,7 +406,7 @@ class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, FeedbackReads)
                         created,
                     ),
                 ).fetchone()
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             raise Conflict(f"a collection with id {collection_id!r} exists") from None
         return Collection(
             pk=int(row[0]),

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from exchange.errors import StoreError
 from exchange.store import schema
 from exchange.store.sqlite import sqlite_url
 from tests.support.postgres import fresh_schema
@@ -80,3 +81,16 @@ def test_0009_drops_the_digest_index_and_keeps_every_object(database_url: str) -
             assert not sa.inspect(connection).get_unique_constraints("objects")
     finally:
         engine.dispose()
+
+
+def test_the_head_a_server_checks_for_is_the_migrations_head() -> None:
+    assert schema.head_revision() == schema.HEAD
+
+
+def test_a_sqlite_store_behind_the_head_is_refused_with_what_to_run(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    _upgrade_to(url, "0008")
+    with pytest.raises(StoreError, match=r"at schema 0008, this hub needs 0009: run `exchange db"):
+        schema.require_head(url, "here")
+    schema.upgrade(url)
+    schema.require_head(url, "here")
