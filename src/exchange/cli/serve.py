@@ -13,7 +13,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from exchange.app import build_hub, create_app
 from exchange.cli.common import fail_cleanly, settings_from
-from exchange.cli.memory import limit_malloc_arenas
+from exchange.cli.memory import collect_less, limit_malloc_arenas
 from exchange.cli.server_config import ServerPlan, log_config, server_config
 from exchange.cli.tls import CLIENT_CERT_MODES, tls_context
 from exchange.cli.workers import hand_over
@@ -130,6 +130,7 @@ def serve(
     if settings.workers == 1:
         limit_malloc_arenas()
         app = create_app(settings)
+        collect_less()
         click.echo(f"exchange: TAXII discovery at {plan.scheme}://{host}:{port}/taxii2/", err=True)
         _serve_one(server_config(plan, app, None if tls is None else (lambda _c, _d: tls)))
         return

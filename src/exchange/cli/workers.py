@@ -21,7 +21,7 @@ from pydantic import SecretBytes, SecretStr
 from uvicorn.config import STARTUP_FAILURE
 
 from exchange.app import create_app
-from exchange.cli.memory import limit_malloc_arenas
+from exchange.cli.memory import collect_less, limit_malloc_arenas
 from exchange.errors import ExchangeError
 from exchange.settings import Settings
 
@@ -69,7 +69,9 @@ def create_worker_app() -> FastAPI:
     """
     limit_malloc_arenas()
     try:
-        return create_app(handed_over())
+        app = create_app(handed_over())
+        collect_less()
+        return app
     except ExchangeError as exc:
         log.error("%s", exc.diagnostics())
     except Exception:
