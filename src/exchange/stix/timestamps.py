@@ -7,6 +7,7 @@ comparisons and index keys cheap; formatting back is exact to the microsecond.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +27,13 @@ def parse_timestamp(text: object) -> int | None:
     """
     if not isinstance(text, str):
         return None
+    return _parse(text)
+
+
+# An object's timestamps repeat (``created`` is often ``modified``; the policy's copy of an
+# object is checked again; an envelope's objects often share them): a small cache of recent ones.
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> int | None:
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
         return None
@@ -50,6 +58,7 @@ def format_date_added(micros: int) -> str:
     return _as_datetime(micros).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def format_version(micros: int) -> str:
     """An object version: milliseconds when that is exact (as STIX producers write), else µs."""
     text = _as_datetime(micros).strftime("%Y-%m-%dT%H:%M:%S.%f")
