@@ -152,6 +152,8 @@ class Recipients:
 
     def apply(self, item: Item, ctx: Context) -> Item | Refuse:
         """Narrow the audience to ``ctx.audience``."""
+        if item.audience is ctx.audience:  # as decide() starts every object: nothing to narrow
+            return item
         audience = item.audience & ctx.audience
         if audience == item.audience:
             return item

@@ -49,6 +49,7 @@ class AgreementWrites:
 
     _db: Db
     _object_rows: dict[bytes, int]
+    _ids_read: set[str]
 
     # Provided by the transaction class this is mixed into.
     def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
@@ -231,6 +232,7 @@ class AgreementWrites:
     def _collect_orphans(self, object_pks: Sequence[int]) -> None:
         """Delete the objects no placement and no held redistribution refers to any more."""
         self._object_rows.clear()
+        self._ids_read.clear()
         self._db.executemany(
             "DELETE FROM objects WHERE pk = ? "
             "AND NOT EXISTS (SELECT 1 FROM placements WHERE object_pk = objects.pk) "

@@ -64,10 +64,12 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
     def __init__(self, store: SqlStore, connection: Db) -> None:
         self._store = store
         self._db = connection
-        # The object rows (pk by digest) this transaction has looked up or inserted: a
-        # submission places its objects twice (the inbox, then the countries), and the second
-        # time needs no look-up. Forgotten when objects are deleted (_collect_orphans).
+        # The object rows (pk by digest) this transaction has looked up or inserted, and the
+        # ids all of whose rows are among them: a submission places its objects twice (the
+        # inbox, then the countries), and reads each id once. Forgotten when objects are
+        # deleted (_collect_orphans).
         self._object_rows: dict[bytes, int] = {}
+        self._ids_read: set[str] = set()
 
     def _audience_pk(self, members: Sequence[Collection]) -> int:
         key = ",".join(str(pk) for pk in sorted({m.pk for m in members}))
@@ -95,30 +97,35 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
         for start in range(0, len(objects), _BATCH):
             ids = {obj.stix_id for obj in objects[start : start + _BATCH]}
             rows = self._db.execute(
-                # CROSS JOIN fixes SQLite's join order: from the listed ids through the indexes
-                # (left to itself, it may scan every placement of every audience instead).
-                "SELECT o.stix_id, o.version, am.collection_pk, o.digest, p.date_added "
-                "FROM objects o CROSS JOIN placements p CROSS JOIN audience_members am "
-                f"WHERE o.stix_id {IN_LIST} AND p.object_pk = o.pk "
-                "AND am.audience_pk = p.audience_pk",
+                # LEFT JOINs keep SQLite's join order (from the listed ids through the indexes;
+                # left to itself it may scan every placement of every audience instead) and
+                # return the object rows without placements too, for _object_pks.
+                "SELECT o.stix_id, o.version, o.digest, o.pk, am.collection_pk, p.date_added "
+                "FROM objects o LEFT JOIN placements p ON p.object_pk = o.pk "
+                "LEFT JOIN audience_members am ON am.audience_pk = p.audience_pk "
+                f"WHERE o.stix_id {IN_LIST}",
                 (json_list(ids),),
             ).fetchall()
-            for stix_id, version, pk, digest, added in rows:
+            for stix_id, version, digest, object_pk, collection_pk, added in rows:
+                self._object_rows[bytes(digest)] = int(object_pk)
                 held = found.get((stix_id, int(version)))
-                if held is not None:
-                    held[int(pk)] = (bytes(digest), int(added))
+                if held is not None and collection_pk is not None:
+                    held[int(collection_pk)] = (bytes(digest), int(added))
+            self._ids_read |= ids
         return found
 
     def _object_pks(self, objects: Sequence[ObjectVersion]) -> dict[bytes, int]:
         """The row of each object (by digest): found by its id, or inserted."""
         pks = self._object_rows
         unknown = [obj for obj in objects if obj.digest not in pks]
-        for start in range(0, len(unknown), _BATCH):
-            ids = {obj.stix_id for obj in unknown[start : start + _BATCH]}
+        unread = [obj for obj in unknown if obj.stix_id not in self._ids_read]
+        for start in range(0, len(unread), _BATCH):
+            ids = {obj.stix_id for obj in unread[start : start + _BATCH]}
             rows = self._db.execute(
                 f"SELECT digest, pk FROM objects WHERE stix_id {IN_LIST}", (json_list(ids),)
             ).fetchall()
             pks.update((bytes(digest), int(pk)) for digest, pk in rows)
+            self._ids_read |= ids
         missing = list({obj.digest: obj for obj in unknown if obj.digest not in pks}.values())
         for start in range(0, len(missing), _INSERT_ROWS):
             chunk = missing[start : start + _INSERT_ROWS]
