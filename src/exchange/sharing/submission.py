@@ -235,6 +235,10 @@ class Submissions(KeyAdmin, Recalls):
                     f"this envelope would add {len(plan.inbox)}"
                 )
         status_id = str(uuid.uuid4())
+        # Compressed here, in parallel with other server processes, not under the write lock.
+        self._store.prepare(
+            [*plan.inbox, *(obj for routed in plan.routes.values() for _, obj in routed)]
+        )
         with self._store.transaction() as tx:
             submission_pk = tx.add_submission(
                 Submission(

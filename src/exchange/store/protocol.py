@@ -202,6 +202,13 @@ class Store(Protocol):
         """A 32-byte random secret by name, made on first use and shared by every node."""
         ...
 
+    def prepare(self, objects: Sequence[ObjectVersion]) -> None:
+        """Do now, before this thread's next transaction, the work of storing ``objects`` that
+        needs no lock (compressing their bodies), so that the transaction that places them
+        holds the store's write lock for less time. Only an optimisation: a transaction does
+        that work itself for any object not prepared."""
+        ...
+
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         ...

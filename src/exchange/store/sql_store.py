@@ -9,6 +9,7 @@ keyset range scans on ``placements_page``: their cost does not grow with the col
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
@@ -142,7 +143,7 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
                         obj.type,
                         obj.spec_version,
                         obj.digest,
-                        encode_body(obj.body),
+                        self._store.stored_body(obj),
                     )
                 ],
             ).fetchall()
@@ -290,6 +291,19 @@ class SqlTransaction(AgreementWrites, KeyWrites, AuditWrites, RecallWrites, Feed
 
 class SqlStore(AgreementReads, HubKeyStore, KeyReads, AuditReads, FeedbackReads):
     """The store protocol over SQL; a subclass supplies connections and transactions."""
+
+    # This thread's prepared bodies (see prepare): stored forms by digest, which names the
+    # body, so a stored form can never be used for another one.
+    _prepared = threading.local()
+
+    def prepare(self, objects: Sequence[ObjectVersion]) -> None:
+        self._prepared.bodies = {obj.digest: encode_body(obj.body) for obj in objects}
+
+    def stored_body(self, obj: ObjectVersion) -> bytes:
+        """The stored form of an object's body: prepared by this thread, or made now."""
+        prepared: dict[bytes, bytes] | None = getattr(self._prepared, "bodies", None)
+        stored = None if prepared is None else prepared.pop(obj.digest, None)
+        return encode_body(obj.body) if stored is None else stored
 
     def _connection(self) -> Db:
         """A connection for reads: inside a write transaction of this thread, that one's."""
