@@ -30,7 +30,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from exchange.signing.keys import PrivateKey, generate_private_key, public_key_i
 from tests.support.load import Recorder, timed
 from tests.support.onboarding import pass_through_terms
 from tests.support.server import Credential, HubProcess, start_hub
+from tests.support.stix import indicator
 
 LOAD_SECONDS = float(os.environ.get("EXCHANGE_LOAD_SECONDS", "60"))
 MAX_REQUESTS = int(os.environ.get("EXCHANGE_LOAD_MAX_REQUESTS", "2000"))
@@ -157,26 +157,13 @@ class World:
         return self.stop.is_set() or time.monotonic() >= self.deadline
 
 
-def _now_stix() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def _indicator(plan: PartnerPlan, rng: random.Random) -> dict[str, Any]:
-    stamp = _now_stix()
     address = ".".join(str(rng.randint(1, 254)) for _ in range(3))
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": stamp,
-        "modified": stamp,
-        "created_by_ref": plan.identity,
-        "name": f"Load test indicator from {plan.name}",
-        "indicator_types": ["malicious-activity"],
-        "pattern": f"[ipv4-addr:value = '10.{address}']",
-        "pattern_type": "stix",
-        "valid_from": stamp,
-    }
+    return indicator(
+        f"[ipv4-addr:value = '10.{address}']",
+        f"Load test indicator from {plan.name}",
+        created_by_ref=plan.identity,
+    )
 
 
 def _status_problem(status: dict[str, Any], ids: set[str]) -> str | None:

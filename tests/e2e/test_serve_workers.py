@@ -25,7 +25,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from exchange.countries import country_collection_id
 from exchange.settings import Settings
 from tests.support.postgres import fresh_schema
 from tests.support.server import EXCHANGE, Credential, HubProcess, _env, free_port, start_hub
+from tests.support.stix import indicator
 from tests.support.tls import make_pki
 
 pytestmark = pytest.mark.e2e
@@ -104,19 +104,10 @@ def _serving_workers(hub: HubProcess, count: int) -> set[int]:
 
 # Pushing and pulling -------------------------------------------------------------------------
 def _indicator() -> dict[str, Any]:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": stamp,
-        "modified": stamp,
-        "name": "Indicator pushed to a hub of several processes",
-        "indicator_types": ["malicious-activity"],
-        "pattern": f"[domain-name:value = '{uuid.uuid4().hex}.example']",
-        "pattern_type": "stix",
-        "valid_from": stamp,
-    }
+    return indicator(
+        f"[domain-name:value = '{uuid.uuid4().hex}.example']",
+        "Indicator pushed to a hub of several processes",
+    )
 
 
 def _push(hub: HubProcess, partner: Credential, objects: list[dict[str, Any]]) -> set[str]:
