@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         le=64,
         description=(
             "`exchange serve`: server processes sharing the listening port, one per CPU core "
-            "at most. Each has its own memory (roughly 150-300 MiB), store connections and "
+            "at most. Each has its own memory (about 100-170 MiB on SQLite), store connections and "
             "authentication throttle; SQLite and PostgreSQL stores both take several."
         ),
     )

@@ -84,7 +84,7 @@ def _serve_one(config: GuardedConfig) -> None:
     help=(
         "Server processes sharing the port [env EXCHANGE_WORKERS; default 1]: up to one per "
         "CPU core, for more ingest on a machine with several. Each process has its own memory "
-        "(roughly 150-300 MiB), store connections and authentication throttle. Works on "
+        "(about 100-170 MiB on SQLite), store connections and authentication throttle. Works on "
         "SQLite and PostgreSQL alike."
     ),
 )
