@@ -3,8 +3,6 @@ with inclusion proofs over HTTP and checks them itself against the signed tree h
 
 from __future__ import annotations
 
-import uuid
-
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -15,22 +13,14 @@ from exchange.audit.events import AuditEvent
 from exchange.audit.heads import TreeHead, key_id, verify_head
 from exchange.audit.merkle import verify_inclusion
 from tests.support.server import HubProcess
+from tests.support.stix import indicator
 
 
 def test_a_partner_checks_the_events_about_its_push(hub: HubProcess) -> None:
     partner = hub.accounts["demo-partner-a"]
     admin = hub.accounts["admin"]
     assert partner.inbox is not None
-    sent = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": "2024-01-01T00:00:00.000Z",
-        "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": "[ipv4-addr:value = '198.51.100.7']",
-        "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z",
-    }
+    sent = indicator(stamp="2024-01-01T00:00:00.000Z")
     inbox = Collection(
         hub.collection_url(partner.inbox), user=partner.username, password=partner.token
     )

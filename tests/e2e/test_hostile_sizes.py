@@ -6,42 +6,25 @@ while it works."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
 import requests
 
-from tests.support.server import HubProcess, start_hub
+from tests.support.server import HubProcess
+from tests.support.stix import indicator
 
 TAXII = "application/taxii+json;version=2.1"
 HEADERS = {"Content-Type": TAXII, "Accept": TAXII}
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = start_hub(tmp_path_factory.mktemp("hostile-sizes"))
-    try:
-        yield process
-    finally:
-        process.stop()
+# The module's hub is the suite's (tests/conftest.py).
 
 
 def _indicator(**extra: Any) -> dict[str, Any]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": "2024-01-01T00:00:00.000Z",
-        "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": "[ipv4-addr:value = '198.51.100.7']",
-        "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z",
-        **extra,
-    }
+    return indicator(stamp="2024-01-01T00:00:00.000Z", **extra)
 
 
 CASES: dict[str, dict[str, Any]] = {

@@ -161,7 +161,8 @@ def _indicator(plan: PartnerPlan, rng: random.Random) -> dict[str, Any]:
     address = ".".join(str(rng.randint(1, 254)) for _ in range(3))
     return indicator(
         f"[ipv4-addr:value = '10.{address}']",
-        f"Load test indicator from {plan.name}",
+        name=f"Load test indicator from {plan.name}",
+        indicator_types=["malicious-activity"],
         created_by_ref=plan.identity,
     )
 

@@ -106,7 +106,8 @@ def _serving_workers(hub: HubProcess, count: int) -> set[int]:
 def _indicator() -> dict[str, Any]:
     return indicator(
         f"[domain-name:value = '{uuid.uuid4().hex}.example']",
-        "Indicator pushed to a hub of several processes",
+        name="Indicator pushed to a hub of several processes",
+        indicator_types=["malicious-activity"],
     )
 
 

@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,14 @@ from exchange.signing.client import SigningAuth
 from exchange.signing.keys import generate_private_key, private_key_pem, public_key_info
 from tests.support.onboarding import pass_through_terms
 from tests.support.paths import PROJECT
-from tests.support.server import EXCHANGE, HubProcess, _env, run_cli, start_hub
+from tests.support.server import EXCHANGE, HubProcess, _env, run_cli
 
 EXAMPLES = Path("/work/shared/data/stix/examples/cti-documentation")
 
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="CTI documentation examples absent")
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = start_hub(tmp_path_factory.mktemp("signed-push"))
-    try:
-        yield process
-    finally:
-        process.stop()
+# The module's hub is the suite's (tests/conftest.py).
 
 
 def _bundle(name: str) -> dict[str, Any]:

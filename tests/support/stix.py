@@ -12,19 +12,23 @@ def now_stix() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def indicator(pattern: str, name: str, **extra: Any) -> dict[str, Any]:
-    """A new, valid indicator with this pattern, created and valid from now."""
-    stamp = now_stix()
+def indicator(
+    pattern: str = "[ipv4-addr:value = '198.51.100.7']",
+    *,
+    stamp: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A new, valid indicator with this pattern, created, modified and valid from ``stamp``
+    (default: now); ``extra`` adds or replaces properties."""
+    moment = stamp or now_stix()
     return {
         "type": "indicator",
         "spec_version": "2.1",
         "id": f"indicator--{uuid.uuid4()}",
-        "created": stamp,
-        "modified": stamp,
-        "name": name,
-        "indicator_types": ["malicious-activity"],
+        "created": moment,
+        "modified": moment,
         "pattern": pattern,
         "pattern_type": "stix",
-        "valid_from": stamp,
+        "valid_from": moment,
         **extra,
     }
